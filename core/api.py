@@ -1,0 +1,126 @@
+"""REST interfaces for accounts, teams and the worker probe."""
+
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+
+from core import selectors, services
+
+
+class ApiRootApi(APIView):
+    """Links to the API's resources."""
+
+    permission_classes = [AllowAny]
+
+    class OutputSerializer(serializers.Serializer):
+        me = serializers.URLField()
+        teams = serializers.URLField()
+        token = serializers.URLField()
+        schema = serializers.URLField()
+        docs = serializers.URLField()
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request: Request) -> Response:
+        links = {
+            "me": reverse("api:me", request=request),
+            "teams": reverse("api:team-list", request=request),
+            "token": reverse("api:token-create", request=request),
+            "schema": reverse("api:schema", request=request),
+            "docs": reverse("api:docs", request=request),
+        }
+        return Response(links)
+
+
+class TokenCreateApi(APIView):
+    """Exchange a username and password for an API token."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField()
+        password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+    class OutputSerializer(serializers.Serializer):
+        token = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request, **data.validated_data)
+        if user is None:
+            return Response(
+                {"detail": "Unable to log in with these credentials."},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+class MeApi(APIView):
+    """The signed-in user."""
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        username = serializers.CharField()
+        name = serializers.CharField(source="get_full_name")
+        is_staff = serializers.BooleanField()
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(self.OutputSerializer(request.user).data)
+
+
+class TeamListApi(APIView):
+    """Teams the signed-in user belongs to."""
+
+    class OutputSerializer(serializers.Serializer):
+        class MemberSerializer(serializers.Serializer):
+            username = serializers.CharField(source="user.username")
+            role = serializers.CharField()
+
+        slug = serializers.CharField()
+        name = serializers.CharField()
+        members = MemberSerializer(source="memberships.all", many=True)
+
+    @extend_schema(responses=OutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        teams = selectors.list_teams_for_user(user=request.user)
+        return Response(self.OutputSerializer(teams, many=True).data)
+
+
+class ProbeOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    requested_at = serializers.DateTimeField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+    worker_hostname = serializers.CharField()
+    is_complete = serializers.BooleanField()
+
+
+class ProbeCreateApi(APIView):
+    """Send a probe through the broker to a worker (operators only)."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(request=None, responses={202: ProbeOutputSerializer})
+    def post(self, request: Request) -> Response:
+        probe = services.request_task_probe(by=request.user)
+        return Response(ProbeOutputSerializer(probe).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ProbeDetailApi(APIView):
+    """A probe's state: complete once a worker has answered it."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(responses=ProbeOutputSerializer)
+    def get(self, request: Request, probe_id: int) -> Response:
+        probe = selectors.get_task_probe_for_user(probe_id=probe_id, user=request.user)
+        return Response(ProbeOutputSerializer(probe).data)

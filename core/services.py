@@ -1,0 +1,127 @@
+"""Writes for accounts, teams, the audit log and worker health."""
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from core.models import AuditEvent, Membership, TaskProbe, Team, WorkerHeartbeat
+
+User = get_user_model()
+
+
+def record_audit_event(
+    *,
+    actor: AbstractBaseUser | None,
+    action: str,
+    target: object,
+    scope: str = "",
+    details: dict | None = None,
+) -> AuditEvent:
+    """Insert one audit row; call it inside the transaction of the action it records."""
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        target_type=type(target).__name__.lower(),
+        target_id=str(getattr(target, "pk", "")),
+        scope=scope,
+        details=details or {},
+    )
+
+
+@transaction.atomic
+def create_team(*, name: str, by: AbstractBaseUser | None, slug: str = "") -> Team:
+    """Create a team; its creator, when given, becomes its manager."""
+    team = Team.objects.create(name=name, slug=slug or slugify(name))
+    if by is not None:
+        Membership.objects.create(team=team, user=by, role=Membership.Role.MANAGER)
+    record_audit_event(actor=by, action="team.created", target=team, scope=f"team:{team.pk}")
+    return team
+
+
+@transaction.atomic
+def add_team_member(
+    *, team: Team, user: AbstractBaseUser, role: str, by: AbstractBaseUser | None
+) -> Membership:
+    """Add ``user`` to ``team`` or change their role there."""
+    membership, _created = Membership.objects.update_or_create(
+        team=team, user=user, defaults={"role": role}
+    )
+    record_audit_event(
+        actor=by,
+        action="team.member_set",
+        target=team,
+        scope=f"team:{team.pk}",
+        details={"user_id": user.pk, "role": role},
+    )
+    return membership
+
+
+def record_worker_heartbeat(*, hostname: str) -> WorkerHeartbeat:
+    """Note that the worker on ``hostname`` has just executed a task."""
+    heartbeat, _created = WorkerHeartbeat.objects.update_or_create(
+        hostname=hostname, defaults={"beat_at": timezone.now()}
+    )
+    return heartbeat
+
+
+def request_task_probe(*, by: AbstractBaseUser) -> TaskProbe:
+    """Create a probe and send it to a worker once the row is committed."""
+    from core.tasks import complete_task_probe_task
+
+    with transaction.atomic():
+        probe = TaskProbe.objects.create(requested_by=by)
+        transaction.on_commit(lambda: complete_task_probe_task.delay(probe.pk))
+    return probe
+
+
+def complete_task_probe(*, probe_id: int, hostname: str) -> TaskProbe | None:
+    """Mark the probe answered by ``hostname``; a second delivery changes nothing."""
+    updated = TaskProbe.objects.filter(pk=probe_id, completed_at__isnull=True).update(
+        completed_at=timezone.now(), worker_hostname=hostname
+    )
+    if not updated:
+        return TaskProbe.objects.filter(pk=probe_id).first()
+    return TaskProbe.objects.get(pk=probe_id)
+
+
+@dataclass(frozen=True)
+class DemoWorkspace:
+    """What ``seed_demo_workspace`` made or found."""
+
+    username: str
+    password: str
+    team: Team
+    created: bool
+
+
+DEMO_USERNAME = "demo"
+DEMO_PASSWORD = "tacit-demo"  # noqa: S105 - a published demo login, printed by `make run`
+
+
+@transaction.atomic
+def seed_demo_workspace() -> DemoWorkspace:
+    """Create the demo login and team once; a second call finds them and adds nothing."""
+    user = User.objects.filter(username=DEMO_USERNAME).first()
+    if user is not None:
+        team = Team.objects.get(slug="demo-team")
+        return DemoWorkspace(DEMO_USERNAME, DEMO_PASSWORD, team, created=False)
+    user = User.objects.create_user(
+        username=DEMO_USERNAME,
+        password=DEMO_PASSWORD,
+        email="demo@example.com",
+        first_name="Demo",
+        last_name="User",
+        is_staff=True,
+        is_superuser=True,
+    )
+    team = create_team(name="Demo team", slug="demo-team", by=user)
+    for username, first_name in (("ana", "Ana"), ("bo", "Bo"), ("chen", "Chen")):
+        member = User.objects.create_user(
+            username=username, password=DEMO_PASSWORD, first_name=first_name
+        )
+        add_team_member(team=team, user=member, role=Membership.Role.MEMBER, by=user)
+    return DemoWorkspace(DEMO_USERNAME, DEMO_PASSWORD, team, created=True)

@@ -1,0 +1,22 @@
+#!/usr/bin/env python
+"""Django's command-line utility for administrative tasks."""
+
+import os
+import sys
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    from django.core.management import execute_from_command_line
+
+    from config.env import ImproperlyConfiguredEnvError
+
+    try:
+        execute_from_command_line(sys.argv)
+    except ImproperlyConfiguredEnvError as error:
+        sys.stderr.write(f"Configuration error: {error}\n")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

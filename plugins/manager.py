@@ -1,0 +1,53 @@
+"""Build the plugin manager from settings and entry points, with no global state of our own.
+
+``get_plugin_manager`` is cached per process; tests build their own with
+``build_plugin_manager``. Every implementation is validated against the specs
+when the manager is built, so a plugin with a misspelt hook stops start-up.
+"""
+
+import importlib
+import logging
+from collections.abc import Iterable
+from functools import cache
+
+import pluggy
+from django.conf import settings
+
+from plugins import hookspecs
+
+logger = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "tacit.plugins"
+
+
+class PluginLoadError(Exception):
+    """A configured plugin could not be imported or does not match the hook specs."""
+
+
+def build_plugin_manager(
+    plugin_modules: Iterable[str], *, load_entry_points: bool = True
+) -> pluggy.PluginManager:
+    """A manager with the specs registered and the named modules loaded and validated."""
+    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    for dotted in plugin_modules:
+        try:
+            module = importlib.import_module(dotted)
+        except ImportError as error:
+            raise PluginLoadError(
+                f"TACIT_PLUGINS names {dotted!r}, which fails to import: {error}"
+            ) from error
+        pm.register(module, name=dotted)
+    if load_entry_points:
+        pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as error:
+        raise PluginLoadError(str(error)) from error
+    return pm
+
+
+@cache
+def get_plugin_manager() -> pluggy.PluginManager:
+    """The process-wide manager built from ``settings.TACIT_PLUGINS``."""
+    return build_plugin_manager(settings.TACIT_PLUGINS)

@@ -1,0 +1,1 @@
+"""Frozen dataclasses handed to plugins; never requests or querysets."""

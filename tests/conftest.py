@@ -1,0 +1,179 @@
+"""Personas with stated rights, and a real Celery worker for tests that need one.
+
+Personas:
+- ``subject``: the departing employee; member of the platform team.
+- ``manager``: the subject's manager; manager role in the platform team.
+- ``successor``: takes over the subject's work; member of the platform team.
+- ``teammate``: another member of the platform team.
+- ``outsider``: signed in, in no team; sees nothing private.
+- ``operator``: staff; may use the admin and operator endpoints.
+"""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from core.models import Membership, Team
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+PASSWORD = "correct horse battery staple"
+
+
+def _make_user(username: str, **extra: object):  # noqa: ANN202
+    return get_user_model().objects.create_user(
+        username=username,
+        password=PASSWORD,
+        email=f"{username}@example.com",
+        first_name=username.capitalize(),
+        **extra,
+    )
+
+
+@pytest.fixture
+def subject(db):  # noqa: ANN001, ANN201
+    return _make_user("subject")
+
+
+@pytest.fixture
+def manager(db):  # noqa: ANN001, ANN201
+    return _make_user("manager")
+
+
+@pytest.fixture
+def successor(db):  # noqa: ANN001, ANN201
+    return _make_user("successor")
+
+
+@pytest.fixture
+def teammate(db):  # noqa: ANN001, ANN201
+    return _make_user("teammate")
+
+
+@pytest.fixture
+def outsider(db):  # noqa: ANN001, ANN201
+    return _make_user("outsider")
+
+
+@pytest.fixture
+def operator(db):  # noqa: ANN001, ANN201
+    return _make_user("operator", is_staff=True)
+
+
+@pytest.fixture
+def team(subject, manager, successor, teammate) -> Team:  # noqa: ANN001
+    team = Team.objects.create(name="Platform", slug="platform")
+    Membership.objects.create(team=team, user=manager, role=Membership.Role.MANAGER)
+    for member in (subject, successor, teammate):
+        Membership.objects.create(team=team, user=member, role=Membership.Role.MEMBER)
+    return team
+
+
+@pytest.fixture
+def client_for():  # noqa: ANN201
+    """``client_for(user)`` gives a test client signed in as ``user`` (None: anonymous)."""
+
+    def make(user) -> Client:  # noqa: ANN001
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real public exports in ../shared/data, read in place."""
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"{SHARED_DATA} is missing: tests read the shared data in place")
+    return SHARED_DATA
+
+
+class WorkerProcess:
+    """A real ``celery worker`` subprocess on the test database and the configured broker."""
+
+    def __init__(self, database_name: str) -> None:
+        self.name = f"test-{uuid.uuid4().hex[:8]}@%h"
+        env = os.environ.copy()
+        env["TACIT_DB_NAME"] = database_name
+        env["TACIT_BROKER_DIR"] = str(settings.TACIT_BROKER_DIR)
+        env["PYTHONUNBUFFERED"] = "1"
+        self.lines: list[str] = []
+        self._ready = threading.Event()
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel=INFO",
+                "-n",
+                self.name,
+            ],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip())
+            if " ready." in line:
+                self._ready.set()
+
+    def wait_ready(self, timeout: float = 120) -> None:
+        if not self._ready.wait(timeout):
+            self.stop()
+            output = "\n".join(self.lines[-40:])
+            raise RuntimeError(f"the Celery worker did not start:\n{output}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker) -> Iterator[WorkerProcess]:  # noqa: ANN001
+    """Start one worker for the session, on the test database; stop it at the end."""
+    worker = WorkerProcess(settings.DATABASES["default"]["NAME"])
+    try:
+        worker.wait_ready()
+        yield worker
+    finally:
+        worker.stop()
+
+
+def wait_for(predicate, *, timeout: float = 60, interval: float = 0.1):  # noqa: ANN001, ANN201
+    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
