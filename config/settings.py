@@ -262,6 +262,14 @@ EMBEDDING_DEVICE = env_str("EMBEDDING_DEVICE", "cpu")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+# --- Wiki ------------------------------------------------------------------------------------
+
+WIKI_ATTACHMENT_MAX_BYTES = env_int("WIKI_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
+
+# --- Thread importers --------------------------------------------------------------------------
+
+IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 2 * 1024**3, minimum=1)
+
 # --- Plugins -----------------------------------------------------------------------------------
 
 TACIT_PLUGINS = env_list("TACIT_PLUGINS", [])

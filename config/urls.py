@@ -14,6 +14,8 @@ api_patterns = [
     path("teams/", core_api.TeamListApi.as_view(), name="team-list"),
     path("health/probes/", core_api.ProbeCreateApi.as_view(), name="probe-create"),
     path("health/probes/<int:probe_id>/", core_api.ProbeDetailApi.as_view(), name="probe-detail"),
+    path("wiki/", include("wiki.api_urls")),
+    path("handover/", include("handover.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]
