@@ -269,6 +269,9 @@ WIKI_ATTACHMENT_MAX_BYTES = env_int("WIKI_ATTACHMENT_MAX_BYTES", 20 * 1024 * 102
 # --- Thread importers --------------------------------------------------------------------------
 
 IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 2 * 1024**3, minimum=1)
+# Zip-bomb guards, enforced while a member is streamed, not only from its declared header sizes.
+IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("IMPORT_MAX_UNCOMPRESSED_BYTES", 20 * 1024**3, minimum=1)
+IMPORT_MAX_COMPRESSION_RATIO = env_int("IMPORT_MAX_COMPRESSION_RATIO", 200, minimum=1)
 
 # --- Plugins -----------------------------------------------------------------------------------
 
