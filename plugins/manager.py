@@ -51,3 +51,41 @@ def build_plugin_manager(
 def get_plugin_manager() -> pluggy.PluginManager:
     """The process-wide manager built from ``settings.TACIT_PLUGINS``."""
     return build_plugin_manager(settings.TACIT_PLUGINS)
+
+
+def list_plugin_thread_importers(pm: pluggy.PluginManager | None = None) -> list[object]:
+    """The importer objects that plugins add, each checked for the importer protocol.
+
+    A plugin whose hook raises, or that returns something that is not an
+    importer (no ``format``/``label`` text, no ``detect``/``iter_records``), is
+    logged and left out; the built-in formats keep working.
+    """
+    pm = pm or get_plugin_manager()
+    importers: list[object] = []
+    for impl in pm.hook.tacit_thread_importers.get_hookimpls():
+        plugin_name = pm.get_name(impl.plugin) or repr(impl.plugin)
+        try:
+            result = impl.function()
+        except Exception:
+            logger.exception("Plugin %s failed in tacit_thread_importers; ignored.", plugin_name)
+            continue
+        for candidate in result or ():
+            if _looks_like_importer(candidate):
+                importers.append(candidate)
+            else:
+                logger.error(
+                    "Plugin %s returned %r from tacit_thread_importers, which is not an importer "
+                    "(needs format, label, detect and iter_records); ignored.",
+                    plugin_name,
+                    candidate,
+                )
+    return importers
+
+
+def _looks_like_importer(candidate: object) -> bool:
+    return (
+        isinstance(getattr(candidate, "format", None), str)
+        and isinstance(getattr(candidate, "label", None), str)
+        and callable(getattr(candidate, "detect", None))
+        and callable(getattr(candidate, "iter_records", None))
+    )
