@@ -157,13 +157,16 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = env_path("MEDIA_ROOT", TACIT_DATA_DIR / "media")
 MEDIA_URL = "/media/"
+# Hashed, compressed file names need `collectstatic` first (make run and production builds do
+# it); the test run and DEBUG serve the source files by their plain names instead.
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST", default=not DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if STATIC_MANIFEST
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
@@ -272,6 +275,18 @@ IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 2 * 1024**3, minimu
 # Zip-bomb guards, enforced while a member is streamed, not only from its declared header sizes.
 IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("IMPORT_MAX_UNCOMPRESSED_BYTES", 20 * 1024**3, minimum=1)
 IMPORT_MAX_COMPRESSION_RATIO = env_int("IMPORT_MAX_COMPRESSION_RATIO", 200, minimum=1)
+# Messages written per transaction; each batch also commits the checkpoint and heartbeat.
+IMPORT_BATCH_SIZE = env_int("IMPORT_BATCH_SIZE", 2000, minimum=1)
+# A running import whose heartbeat is older than this is taken to have lost its worker.
+IMPORT_STALE_SECONDS = env_int("IMPORT_STALE_SECONDS", 60, minimum=1)
+# How often beat looks for such imports (and queued ones no worker picked up).
+IMPORT_SWEEP_SECONDS = env_int("IMPORT_SWEEP_SECONDS", 30, minimum=1)
+# Count the export's messages first, so the progress bar knows its total.
+IMPORT_COUNT_FIRST = env_bool("IMPORT_COUNT_FIRST", default=True)
+CELERY_BEAT_SCHEDULE["sweep-stale-imports"] = {
+    "task": "handover.tasks.sweep_stale_imports_task",
+    "schedule": float(IMPORT_SWEEP_SECONDS),
+}
 
 # --- Plugins -----------------------------------------------------------------------------------
 
