@@ -1,0 +1,651 @@
+"""Markdown to safe HTML for wiki pages, with wikilinks, anchors and sections.
+
+Pure functions: no Django models, no settings, no templates. The Markdown parser and the HTML
+sanitiser are built once per process (building them costs more than rendering a page).
+
+Pipeline: markdown-it-py (CommonMark + GitHub tables, strikethrough, autolinks, task lists,
+alerts, footnotes, ``[[wikilinks]]``) with raw HTML *disabled*, so authors cannot write tags at
+all; fenced code is highlighted by Pygments with CSS classes; the result is then passed through
+nh3 with an explicit allow-list as a second, independent line of defence.
+
+Wikilink syntax:
+
+- ``[[Page title]]``: a page in the same space.
+- ``[[Page title|label]]``: shown as ``label``.
+- ``[[space:Page title]]``: a page in the space whose key is ``space``. The key is a slug
+  (letters, digits, ``-``, ``_``) directly followed by ``:`` and a non-space character, so
+  ``[[Meeting: notes]]`` is a page titled "Meeting: notes" in the same space.
+- Titles may contain balanced square brackets (``[[Foo [bar]]]``) but not ``|``, ``[[``, ``]]``
+  or a line break. Whitespace runs in titles and labels are collapsed to one space.
+"""
+
+from __future__ import annotations
+
+import bisect
+import html
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+import nh3
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.renderer import RendererHTML
+from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+from markdown_it.utils import OptionsDict
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.gfm_autolink import gfm_autolink_plugin
+from pygments import highlight as pygments_highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+__all__ = [
+    "Heading",
+    "RenderedMarkdown",
+    "ResolvedLink",
+    "Section",
+    "SectionNotFoundError",
+    "WikiLink",
+    "is_linkable_title",
+    "parse_wikilinks",
+    "render_markdown",
+    "replace_section",
+    "rewrite_wikilinks",
+    "split_sections",
+]
+
+
+@dataclass(frozen=True)
+class WikiLink:
+    """A ``[[...]]`` link as written in a page.
+
+    ``space_key`` is None for an unqualified link (same space as the page that contains it).
+    ``title`` has its whitespace collapsed; ``label`` is the explicit label or the title.
+    """
+
+    space_key: str | None
+    title: str
+    label: str
+
+
+@dataclass(frozen=True)
+class ResolvedLink:
+    """Where a wikilink points, as decided by the caller's resolver.
+
+    ``url`` is the page URL when ``exists`` is true, otherwise the URL that creates the page.
+    """
+
+    url: str
+    exists: bool
+
+
+@dataclass(frozen=True)
+class Heading:
+    """One entry of a page's table of contents; ``anchor`` is the heading's HTML id."""
+
+    level: int
+    text: str
+    anchor: str
+
+
+@dataclass(frozen=True)
+class RenderedMarkdown:
+    """The sanitised HTML of a page, its table of contents and its wikilinks."""
+
+    html: str
+    toc: list[Heading]
+    links: list[WikiLink]
+
+
+@dataclass(frozen=True)
+class Section:
+    """A slice of a page's source that starts at a top-level heading.
+
+    Lines are 0-based and ``end_line`` is exclusive (``lines[start_line:end_line]``). A section
+    runs until the next heading of the same or a higher level, so it includes its subsections.
+    Section 0 (level 0, empty title) is the text before the first heading.
+    """
+
+    index: int
+    level: int
+    title: str
+    start_line: int
+    end_line: int
+    text: str
+
+
+class SectionNotFoundError(LookupError):
+    """The requested section index does not exist in the page source."""
+
+
+Resolver = Callable[[WikiLink], ResolvedLink]
+
+# --- Wikilink grammar -----------------------------------------------------------------------
+
+_SPACE_PREFIX_RE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9_-]*):(?=\S)")
+# A link longer than this is almost certainly not a link, and the cap bounds the scan.
+_MAX_WIKILINK_LENGTH = 512
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _scan_wikilink(src: str, pos: int) -> int | None:
+    """Return the end offset of a ``[[...]]`` starting at ``pos``, or None.
+
+    Single brackets inside the title must balance, so ``[[Foo [bar]]]`` ends after the third
+    ``]``. A line break or an unbalanced ``]`` ends the attempt.
+    """
+    if not src.startswith("[[", pos):
+        return None
+    depth = 0
+    i = pos + 2
+    limit = min(len(src), pos + _MAX_WIKILINK_LENGTH)
+    while i < limit:
+        char = src[i]
+        if char == "\n":
+            return None
+        if char == "[":
+            if src.startswith("[[", i) and depth == 0:
+                # "[[a [[b]]": the inner "[[" starts the real link; let the scanner retry there.
+                return None
+            depth += 1
+        elif char == "]":
+            if depth == 0:
+                return i + 2 if src.startswith("]]", i) else None
+            depth -= 1
+        i += 1
+    return None
+
+
+@dataclass(frozen=True)
+class _ParsedLink:
+    link: WikiLink
+    title_start: int  # offsets of the title inside the raw "[[...]]" text
+    title_end: int
+
+
+def _parse_wikilink_text(raw: str) -> _ParsedLink | None:
+    """Parse the raw ``[[...]]`` text into a link, or None if it is not a valid link."""
+    inner = raw[2:-2]
+    target, pipe, label = inner.partition("|")
+    space_key: str | None = None
+    title_offset = 0
+    match = _SPACE_PREFIX_RE.match(target)
+    if match:
+        space_key = match.group(1)
+        title_offset = match.end()
+    title_raw = target[title_offset:]
+    title = _collapse(title_raw)
+    if not title:
+        return None
+    label_text = _collapse(label) if pipe else ""
+    # Offsets of the title without its surrounding whitespace, so a rewrite keeps the spacing.
+    lead = len(title_raw) - len(title_raw.lstrip())
+    start = 2 + title_offset + lead
+    end = 2 + title_offset + len(title_raw.rstrip())
+    return _ParsedLink(
+        link=WikiLink(space_key=space_key, title=title, label=label_text or title),
+        title_start=start,
+        title_end=end,
+    )
+
+
+def is_linkable_title(title: str) -> bool:
+    """Tell whether ``[[title]]`` would link to a page with exactly this title.
+
+    Use it to validate page titles: a title with ``|``, ``[[``, ``]]``, unbalanced brackets or a
+    line break cannot be written as a wikilink.
+    """
+    collapsed = _collapse(title)
+    if not collapsed or collapsed != title.strip() or "|" in title:
+        return False
+    raw = f"[[{collapsed}]]"
+    if _scan_wikilink(raw, 0) != len(raw):
+        return False
+    parsed = _parse_wikilink_text(raw)
+    return parsed is not None and parsed.link.space_key is None
+
+
+def _wikilink_rule(state: StateInline, silent: bool) -> bool:
+    """Inline rule for ``[[...]]``, tried before the normal link rule."""
+    if state.linkLevel > 0 or not state.src.startswith("[[", state.pos):
+        return False
+    end = _scan_wikilink(state.src, state.pos)
+    if end is None:
+        return False
+    raw = state.src[state.pos : end]
+    parsed = _parse_wikilink_text(raw)
+    if parsed is None:
+        return False
+    if not silent:
+        token = state.push("wikilink", "", 0)
+        token.content = raw
+        token.meta = {"parsed": parsed, "start": state.pos}
+    state.pos = end
+    return True
+
+
+def _render_wikilink(
+    self: RendererHTML,
+    tokens: Sequence[Token],
+    idx: int,
+    options: OptionsDict,
+    env: dict[str, Any],
+) -> str:
+    link: WikiLink = tokens[idx].meta["parsed"].link
+    label = escapeHtml(link.label)
+    resolve: Resolver | None = env.get("resolve_link")
+    if resolve is None:
+        return f'<span class="wikilink">{label}</span>'
+    # One resolver call per distinct link and render: the resolver may hit the database.
+    cache: dict[tuple[str | None, str], ResolvedLink] = env.setdefault("resolved", {})
+    # Titles are case-insensitive, as in parse_wikilinks.
+    key = (link.space_key.casefold() if link.space_key else None, link.title.casefold())
+    if key not in cache:
+        cache[key] = resolve(link)
+    resolved = cache[key]
+    css = "wikilink" if resolved.exists else "wikilink wikilink-missing"
+    return f'<a class="{css}" href="{escapeHtml(resolved.url)}">{label}</a>'
+
+
+# --- Links, headings, tables, code -----------------------------------------------------------
+
+_ALLOWED_SCHEMES = frozenset({"http", "https", "mailto"})
+_SCHEME_RE = re.compile(r"^([a-z][a-z0-9+.\-]*):")
+_INVISIBLE_RE = re.compile(r"[\x00-\x20\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]+")
+
+
+def is_safe_url(url: str) -> bool:
+    """Tell whether a link target is http(s), mailto or relative.
+
+    Decodes entities and percent-escapes and drops whitespace and control characters first,
+    because browsers ignore some of them inside a scheme (``jav&#x09;ascript:``).
+    """
+    compact = _INVISIBLE_RE.sub("", unquote(html.unescape(url))).lower()
+    match = _SCHEME_RE.match(compact)
+    return match is None or match.group(1) in _ALLOWED_SCHEMES
+
+
+def _is_external(href: str) -> bool:
+    lowered = href.strip().lower()
+    return lowered.startswith(("http://", "https://", "//"))
+
+
+_LANGUAGE_RE = re.compile(r"^[A-Za-z0-9_+#.\-]{1,40}$")
+_CODE_FORMATTER = HtmlFormatter(nowrap=True)
+
+
+def _highlight(code: str, lang: str, attrs: str) -> str:
+    """Highlight fenced code with Pygments CSS classes; "" lets markdown-it escape it plainly."""
+    if not lang or not _LANGUAGE_RE.match(lang):
+        return ""
+    try:
+        lexer = get_lexer_by_name(lang, stripnl=False)
+    except ClassNotFound:
+        return ""
+    body = pygments_highlight(code, lexer, _CODE_FORMATTER)
+    return f'<pre class="highlight"><code class="language-{escapeHtml(lang)}">{body}</code></pre>'
+
+
+def slugify_heading(text: str) -> str:
+    """Make a heading anchor: lower case, word characters (any script) and hyphens.
+
+    Chinese, Japanese and other scripts keep their characters, so ``安装 指南`` becomes
+    ``安装-指南``; text without any word character becomes ``section``.
+    """
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = re.sub(r"[^\w\s-]", "", text)
+    slug = re.sub(r"[\s_-]+", "-", text).strip("-")
+    return slug or "section"
+
+
+def _inline_text(children: Sequence[Token] | None) -> str:
+    parts: list[str] = []
+    for child in children or ():
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type == "wikilink":
+            parts.append(child.meta["parsed"].link.label)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif child.type == "image":
+            parts.append(_inline_text(child.children))
+    return _collapse("".join(parts))
+
+
+def _decorate_rule(state: StateCore) -> None:
+    """Give headings unique ids (and collect the TOC), mark external links, move alignment.
+
+    Table alignment comes out of markdown-it as ``style``; styles are not allowed through the
+    sanitiser, so it becomes a class.
+    """
+    toc: list[Heading] = state.env.setdefault("toc", [])
+    used: set[str] = set()
+    tokens = state.tokens
+    for idx, token in enumerate(tokens):
+        if token.type == "heading_open":
+            text = _inline_text(tokens[idx + 1].children)
+            base = slugify_heading(text)
+            anchor = base
+            counter = 1
+            while anchor in used:
+                anchor = f"{base}-{counter}"
+                counter += 1
+            used.add(anchor)
+            token.attrSet("id", anchor)
+            toc.append(Heading(level=int(token.tag[1]), text=text, anchor=anchor))
+        elif token.type in ("th_open", "td_open"):
+            style = str(token.attrGet("style") or "")
+            if style:
+                token.attrs.pop("style", None)
+                align = style.partition(":")[2].strip()
+                if align in ("left", "center", "right"):
+                    token.attrSet("class", f"align-{align}")
+        elif token.type == "inline":
+            for child in token.children or ():
+                if child.type == "link_open" and _is_external(str(child.attrGet("href") or "")):
+                    child.attrSet("rel", "noopener noreferrer nofollow")
+
+
+def _build_parser() -> MarkdownIt:
+    md = MarkdownIt(
+        "commonmark",
+        {
+            # Raw HTML is escaped, not passed through: authors never write tags.
+            "html": False,
+            "tasklists": True,
+            "tasklists_editable": False,
+            "alerts": True,
+            "highlight": _highlight,
+        },
+    )
+    md.enable(["table", "strikethrough"])
+    md.use(gfm_autolink_plugin)
+    md.use(footnote_plugin, inline=False)
+    md.inline.ruler.before("link", "wikilink", _wikilink_rule)
+    md.core.ruler.push("tacit_decorate", _decorate_rule)
+    md.add_render_rule("wikilink", _render_wikilink)
+    # markdown-it's own check only blocks a few schemes; ours allows only a few.
+    md.validateLink = is_safe_url  # type: ignore[method-assign]
+    return md
+
+
+_MD = _build_parser()
+
+_HEADINGS = {f"h{n}" for n in range(1, 7)}
+_CLEANER = nh3.Cleaner(
+    tags=_HEADINGS
+    | {
+        "a",
+        "blockquote",
+        "br",
+        "code",
+        "del",
+        "div",
+        "em",
+        "hr",
+        "img",
+        "input",
+        "li",
+        "ol",
+        "p",
+        "pre",
+        "s",
+        "section",
+        "span",
+        "strong",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    },
+    clean_content_tags={"script", "style"},
+    attributes={
+        **{tag: {"id"} for tag in _HEADINGS},
+        "a": {"href", "class", "title", "rel", "id"},
+        "code": {"class"},
+        "pre": {"class"},
+        "span": {"class"},
+        "div": {"class"},
+        "p": {"class"},
+        "ul": {"class"},
+        "ol": {"class", "start"},
+        "li": {"class", "id"},
+        "sup": {"class"},
+        "section": {"class"},
+        "hr": {"class"},
+        "td": {"class"},
+        "th": {"class"},
+        "img": {"src", "alt", "title"},
+        "input": {"class", "checked"},
+    },
+    # Whatever reaches an <input>, it leaves as a disabled checkbox (task lists only).
+    set_tag_attribute_values={"input": {"type": "checkbox", "disabled": ""}},
+    # rel is added by us to external links only.
+    link_rel=None,
+    url_schemes=set(_ALLOWED_SCHEMES),
+    strip_comments=True,
+)
+
+
+def render_markdown(source: str, *, resolve_link: Resolver | None = None) -> RenderedMarkdown:
+    """Render page Markdown to sanitised HTML, with its table of contents and wikilinks.
+
+    ``resolve_link`` maps each distinct wikilink to a URL and whether the page exists (called
+    once per distinct link); without it wikilinks render as ``<span class="wikilink">``.
+    """
+    env: dict[str, Any] = {"resolve_link": resolve_link}
+    tokens = _MD.parse(source, env)
+    raw_html = _MD.renderer.render(tokens, _MD.options, env)
+    return RenderedMarkdown(
+        html=_CLEANER.clean(raw_html),
+        toc=list(env.get("toc", [])),
+        links=_links_from_tokens(tokens),
+    )
+
+
+def _iter_wikilink_tokens(tokens: Sequence[Token]) -> list[tuple[Token, Token]]:
+    """(inline block token, wikilink token) pairs in document order; code never has any."""
+    found: list[tuple[Token, Token]] = []
+    for token in tokens:
+        if token.type != "inline":
+            continue
+        for child in token.children or ():
+            if child.type == "wikilink":
+                found.append((token, child))
+    return found
+
+
+def _links_from_tokens(tokens: Sequence[Token]) -> list[WikiLink]:
+    seen: set[tuple[str | None, str]] = set()
+    links: list[WikiLink] = []
+    for _, child in _iter_wikilink_tokens(tokens):
+        link: WikiLink = child.meta["parsed"].link
+        key = (link.space_key.casefold() if link.space_key else None, link.title.casefold())
+        if key not in seen:
+            seen.add(key)
+            links.append(link)
+    return links
+
+
+def parse_wikilinks(source: str) -> list[WikiLink]:
+    """Return the wikilinks of a page in document order, without code spans and blocks.
+
+    Duplicates (same space key and title, case-insensitive) are dropped; the first occurrence
+    and its label are kept.
+    """
+    return _links_from_tokens(_MD.parse(source, {}))
+
+
+# --- Renames ---------------------------------------------------------------------------------
+
+
+def _normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _locate_inline(
+    token: Token, lines: list[str], line_offsets: list[int], cursor: dict[int, int]
+) -> list[int | None]:
+    """Map each line of an inline token's content to its absolute offset in the source.
+
+    Returns a list with one offset (or None when the line cannot be found verbatim, e.g. after
+    tab expansion) per content line. ``cursor`` remembers how far each source line has been
+    consumed, so two table cells with the same text map to different places.
+    """
+    assert token.map is not None
+    offsets: list[int | None] = []
+    for i, content_line in enumerate(token.content.split("\n")):
+        line_no = token.map[0] + i
+        if line_no >= len(lines):
+            offsets.append(None)
+            continue
+        col = lines[line_no].find(content_line, cursor.get(line_no, 0))
+        if col < 0:
+            offsets.append(None)
+            continue
+        cursor[line_no] = col + len(content_line)
+        offsets.append(line_offsets[line_no] + col)
+    return offsets
+
+
+def rewrite_wikilinks(
+    source: str,
+    *,
+    old_title: str,
+    new_title: str,
+    space_key: str | None,
+    in_same_space: bool,
+) -> str:
+    """Point the wikilinks to a renamed page at its new title; everything else is untouched.
+
+    A link points to the renamed page when its title matches ``old_title`` (case-insensitive,
+    whitespace collapsed) and either it names ``space_key`` explicitly or it is unqualified and
+    ``in_same_space`` is true. Only the title part is replaced: the space prefix and an explicit
+    label stay as written. Code spans and code blocks are never changed. Line endings come back
+    as LF. Raises ValueError if ``new_title`` cannot be written inside a wikilink.
+    """
+    if not is_linkable_title(new_title):
+        raise ValueError(f"{new_title!r} cannot be used inside a wikilink")
+    new_title = _collapse(new_title)
+    text = _normalise_newlines(source)
+    old_key = _collapse(old_title).casefold()
+    space = space_key.casefold() if space_key else None
+
+    lines = text.split("\n")
+    line_offsets: list[int] = []
+    offset = 0
+    for line in lines:
+        line_offsets.append(offset)
+        offset += len(line) + 1
+
+    edits: list[tuple[int, int, str]] = []
+    cursor: dict[int, int] = {}
+    located: dict[int, list[int | None]] = {}
+    tokens = _MD.parse(text, {})
+    # Locate every inline block, in order, even those without links: table cells on one line
+    # share it, and each must consume its own part before the next cell is searched.
+    for token in tokens:
+        if token.type == "inline" and token.map is not None:
+            located[id(token)] = _locate_inline(token, lines, line_offsets, cursor)
+    for inline, child in _iter_wikilink_tokens(tokens):
+        if id(inline) not in located:
+            continue
+        parsed: _ParsedLink = child.meta["parsed"]
+        link = parsed.link
+        if link.title.casefold() != old_key:
+            continue
+        if link.space_key is None:
+            if not in_same_space:
+                continue
+        elif space is None or link.space_key.casefold() != space:
+            continue
+        content_line_starts = [0]
+        for content_line in inline.content.split("\n")[:-1]:
+            content_line_starts.append(content_line_starts[-1] + len(content_line) + 1)
+        start_in_content: int = child.meta["start"]
+        line_index = bisect.bisect_right(content_line_starts, start_in_content) - 1
+        base = located[id(inline)][line_index]
+        if base is None:
+            continue
+        start = base + start_in_content - content_line_starts[line_index]
+        end = start + len(child.content)
+        # Never edit a place we could not map back exactly.
+        if text[start:end] != child.content:
+            continue
+        raw = child.content
+        replacement = raw[: parsed.title_start] + new_title + raw[parsed.title_end :]
+        edits.append((start, end, replacement))
+
+    for start, end, replacement in sorted(edits, reverse=True):
+        text = text[:start] + replacement + text[end:]
+    return text
+
+
+# --- Sections --------------------------------------------------------------------------------
+
+
+def split_sections(source: str) -> list[Section]:
+    """Split a page's source at its top-level headings, for editing one section at a time.
+
+    Headings inside code blocks, lists or quotes do not start sections. Section 0 is the text
+    before the first heading and is listed only if it is not blank; heading sections are
+    numbered from 1 in document order, so an index always means the same heading.
+    """
+    text = _normalise_newlines(source)
+    lines = text.splitlines(keepends=True)
+    tokens = _MD.parse(text, {})
+    headings: list[tuple[int, int, str]] = []  # (start_line, level, title)
+    for idx, token in enumerate(tokens):
+        if token.type == "heading_open" and token.level == 0 and token.map is not None:
+            title = _inline_text(tokens[idx + 1].children)
+            headings.append((token.map[0], int(token.tag[1]), title))
+
+    sections: list[Section] = []
+    first = headings[0][0] if headings else len(lines)
+    preamble = "".join(lines[:first])
+    if preamble.strip():
+        sections.append(Section(0, 0, "", 0, first, preamble))
+    for number, (start, level, title) in enumerate(headings, start=1):
+        end = len(lines)
+        for later_start, later_level, _ in headings[number:]:
+            if later_level <= level:
+                end = later_start
+                break
+        sections.append(Section(number, level, title, start, end, "".join(lines[start:end])))
+    return sections
+
+
+def replace_section(source: str, index: int, new_text: str) -> str:
+    """Replace section ``index`` (as numbered by ``split_sections``) with ``new_text``.
+
+    Index 0 always exists (possibly empty: replacing it inserts text before the first heading).
+    A line break is added to ``new_text`` when text follows it. Line endings come back as LF.
+    Raises SectionNotFoundError for any other index that ``split_sections`` does not list.
+    """
+    text = _normalise_newlines(source)
+    lines = text.splitlines(keepends=True)
+    sections = {section.index: section for section in split_sections(text)}
+    if index in sections:
+        start, end = sections[index].start_line, sections[index].end_line
+    elif index == 0:
+        first_heading = min((s.start_line for s in sections.values()), default=len(lines))
+        start, end = 0, first_heading
+    else:
+        raise SectionNotFoundError(f"section {index} does not exist")
+    replacement = _normalise_newlines(new_text)
+    if replacement and not replacement.endswith("\n") and end < len(lines):
+        replacement += "\n"
+    return "".join(lines[:start]) + replacement + "".join(lines[end:])
