@@ -45,6 +45,9 @@ IGNORED_PREFIXES = ("__MACOSX/",)
 # (a small JSON file of blanks compresses extremely well).
 RATIO_CHECK_FLOOR_BYTES = 1024 * 1024
 
+# Below this many bytes charset guessing is unreliable; see decode_text.
+SHORT_TEXT_BYTES = 64
+
 KNOWN_FORMATS_HINT = (
     "expected a Slack workspace export (zip or folder), a Microsoft Teams, Mattermost, "
     "Feishu/Lark, Discord or Telegram JSON export, a WhatsApp chat export (.txt or .zip), "
@@ -410,6 +413,10 @@ def decode_text(data: bytes, declared: str | None = None) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    if len(data) < SHORT_TEXT_BYTES:
+        # Too little text for a reliable guess (a name in a header): Windows-1252 is the
+        # most common undeclared legacy charset and decodes nearly every byte.
+        return data.decode("cp1252", errors="replace")
     guess = charset_normalizer.from_bytes(data).best()
     if guess is not None and guess.encoding:
         try:

@@ -236,7 +236,12 @@ def test_it_refuses_a_missing_path(tmp_path: Path) -> None:
         ("Grüße".encode("latin-1"), "iso-8859-1", "Grüße"),
         ("Grüße".encode(), None, "Grüße"),
         ("Grüße".encode(), "x-unknown-charset", "Grüße"),
-        ("Привет, как дела? Всё хорошо.".encode("cp1251"), None, "Привет, как дела? Всё хорошо."),
+        (
+            ("Привет, как дела? Всё хорошо. " * 4).encode("cp1251"),
+            None,
+            "Привет, как дела? Всё хорошо. " * 4,
+        ),
+        ("Lucía".encode("latin-1"), None, "Lucía"),
     ],
 )
 def test_it_decodes_text_with_fallbacks(data: bytes, declared: str | None, expected: str) -> None:

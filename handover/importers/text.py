@@ -1,0 +1,112 @@
+"""Small text helpers shared by the importers: HTML to plain text, stable keys, timestamps.
+
+HTML is turned into text with the standard library's tolerant ``HTMLParser``
+(it never raises on broken markup); block elements become line breaks so a
+reader sees paragraphs, and script/style content is dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+
+BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "tr",
+        "table",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "pre",
+        "hr",
+        "section",
+        "article",
+        "header",
+        "footer",
+    }
+)
+HIDDEN_TAGS = frozenset({"script", "style", "head", "title"})
+MANY_BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+TRAILING_SPACES = re.compile(r"[ \t]+\n")
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in HIDDEN_TAGS:
+            self.hidden += 1
+        elif tag in BLOCK_TAGS:
+            self.parts.append("\n")
+            if tag == "li":
+                self.parts.append("- ")
+        elif tag == "img":
+            alt = dict(attrs).get("alt")
+            if alt:
+                self.parts.append(alt)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in HIDDEN_TAGS:
+            self.hidden = max(0, self.hidden - 1)
+        elif tag in BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.parts.append(data)
+
+
+def html_to_text(markup: str) -> str:
+    """The text a reader of ``markup`` sees, with paragraphs and list items on their own lines."""
+    if "<" not in markup and "&" not in markup:
+        return markup.strip()
+    parser = _TextExtractor()
+    parser.feed(markup)
+    parser.close()
+    text = "".join(parser.parts).replace("\xa0", " ").replace("\r\n", "\n")
+    text = TRAILING_SPACES.sub("\n", text)
+    return MANY_BLANK_LINES.sub("\n\n", text).strip()
+
+
+def stable_key(*parts: object) -> str:
+    """A short hash of ``parts`` for formats whose items have no id of their own."""
+    digest = hashlib.sha256("\x1f".join(str(part) for part in parts).encode("utf-8", "replace"))
+    return digest.hexdigest()[:32]
+
+
+def from_unix(value: float | int | str, *, milliseconds: bool = False) -> datetime:
+    """An aware UTC datetime from a Unix timestamp in seconds (or milliseconds)."""
+    number = float(value)
+    if milliseconds:
+        number /= 1000
+    return datetime.fromtimestamp(number, tz=UTC)
+
+
+def parse_iso(value: str) -> datetime:
+    """An aware datetime from ISO 8601 text; a value without an offset is taken as UTC."""
+    text = value.strip()
+    if text.endswith("Z"):
+        text = f"{text[:-1]}+00:00"
+    # Graph API times carry 7 fractional digits; Python reads at most 6.
+    match = re.match(r"^(.*T\d\d:\d\d:\d\d)\.(\d+)(.*)$", text)
+    if match:
+        text = f"{match.group(1)}.{match.group(2)[:6].ljust(6, '0')}{match.group(3)}"
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment
