@@ -1,0 +1,282 @@
+"""The import pipeline in-process: real exports, counts, idempotency, edits, cancel, bad input."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from core.models import AuditEvent
+from handover import services
+from handover.models import Conversation, Message, Person, PersonIdentity, Source, Thread
+from tests.handover.slack_counts import count_slack_export
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path: Path) -> None:  # noqa: ANN001
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def _import(owner, path: Path, **kwargs) -> Source:  # noqa: ANN001
+    source = services.create_source(owner=owner, path=path)
+    services.start_import(source=source, by=owner, schedule=False)
+    finished = services.run_import(source_id=source.pk, **kwargs)
+    assert finished is not None
+    return finished
+
+
+@pytest.mark.parametrize("name", ["houstondatavis", "testarchive.zip"])
+def test_it_imports_real_slack_exports(shared_data: Path, subject, name: str) -> None:  # noqa: ANN001
+    path = shared_data / "slack" / name
+    expected = count_slack_export(path)
+    source = _import(subject, path)
+    assert source.status == Source.Status.SUCCEEDED, source.error
+    assert source.format == "slack"
+    assert Conversation.objects.filter(owner=subject).count() >= expected.conversations
+    conversations_with_messages = (
+        Conversation.objects.filter(owner=subject, messages__isnull=False).distinct().count()
+    )
+    assert conversations_with_messages == expected.conversations
+    assert Message.objects.filter(conversation__owner=subject).count() == expected.messages
+    assert Thread.objects.filter(conversation__owner=subject).count() == expected.threads
+    assert source.messages_done == expected.messages == source.messages_total
+    totals = source.report["totals"]
+    assert totals == {"new": expected.messages, "updated": 0, "unchanged": 0}
+    per_conversation = {
+        entry["name"]: entry["new"] for entry in source.report["conversations"].values()
+    }
+    for channel, count in expected.per_channel.items():
+        assert per_conversation[channel] == count
+    actions = list(
+        AuditEvent.objects.filter(scope=f"import:{source.pk}").values_list("action", flat=True)
+    )
+    assert sorted(actions) == ["import.finished", "import.started", "import.uploaded"]
+
+
+def test_files_that_are_not_day_files_are_reported(shared_data: Path, subject) -> None:  # noqa: ANN001
+    source = _import(subject, shared_data / "slack" / "houstondatavis")
+    locations = {item["location"] for item in source.report["skipped"]}
+    assert "README.md" in locations
+    assert "integration_logs.json" in locations
+    assert all(item["reason"] for item in source.report["skipped"])
+    assert source.report["skipped_count"] == len(source.report["skipped"])
+
+
+def test_the_same_export_twice_adds_nothing(shared_data: Path, subject) -> None:  # noqa: ANN001
+    path = shared_data / "slack" / "houstondatavis"
+    _import(subject, path)
+    counts = (Message.objects.count(), Thread.objects.count(), Person.objects.count())
+    again = _import(subject, path)
+    assert again.status == Source.Status.SUCCEEDED
+    assert (Message.objects.count(), Thread.objects.count(), Person.objects.count()) == counts
+    assert again.report["totals"]["new"] == 0
+    assert again.report["totals"]["updated"] == 0
+    assert again.report["totals"]["unchanged"] == counts[0]
+    assert not Message.objects.filter(revision__gt=1).exists()
+
+
+def _edit_copy(shared_data: Path, tmp_path: Path) -> tuple[Path, str, str]:
+    """A later export: one message edited, one new message; returns (path, edited ts, new ts)."""
+    copy = tmp_path / "later-export"
+    shutil.copytree(shared_data / "slack" / "houstondatavis", copy)
+    day_file = sorted((copy / "general").glob("*.json"))[0]
+    messages = json.loads(day_file.read_text())
+    edited = next(m for m in messages if m.get("type") == "message" and "ts" in m)
+    edited["text"] = "An edited text, corrected after the first export"
+    edited["edited"] = {"user": edited.get("user", "U0"), "ts": "1500000000.000100"}
+    new_ts = "1500000001.000200"
+    messages.append(
+        {"type": "message", "user": edited.get("user"), "text": "A brand new message", "ts": new_ts}
+    )
+    day_file.write_text(json.dumps(messages))
+    return copy, str(edited["ts"]), new_ts
+
+
+def test_a_later_export_adds_only_new_and_edited_messages(
+    shared_data: Path,
+    tmp_path: Path,
+    subject,  # noqa: ANN001
+) -> None:
+    _import(subject, shared_data / "slack" / "houstondatavis")
+    before = Message.objects.count()
+    later, edited_ts, new_ts = _edit_copy(shared_data, tmp_path)
+    source = _import(subject, later)
+    assert source.report["totals"]["new"] == 1
+    assert source.report["totals"]["updated"] == 1
+    assert source.report["totals"]["unchanged"] == before - 1
+    assert Message.objects.count() == before + 1
+    edited = Message.objects.get(external_id=edited_ts, conversation__name="general")
+    assert edited.text == "An edited text, corrected after the first export"
+    assert edited.revision == 2 and edited.is_edited
+    assert edited.source_id == source.pk
+    assert Message.objects.get(external_id=new_ts).text == "A brand new message"
+
+
+def test_a_malformed_day_file_is_reported_and_the_rest_imported(
+    shared_data: Path,
+    tmp_path: Path,
+    subject,  # noqa: ANN001
+) -> None:
+    copy = tmp_path / "broken"
+    shutil.copytree(shared_data / "slack" / "houstondatavis", copy)
+    broken = sorted((copy / "general").glob("*.json"))[0]
+    lost = len([m for m in json.loads(broken.read_text()) if "ts" in m])
+    broken.write_text('[{"type": "message", "ts": "1.0", "text": "cut off')
+    expected = count_slack_export(copy)
+    source = _import(subject, copy)
+    assert source.status == Source.Status.SUCCEEDED
+    assert Message.objects.count() == expected.messages
+    assert (
+        expected.messages
+        == count_slack_export(shared_data / "slack" / "houstondatavis").messages - lost
+    )
+    reasons = {item["location"]: item["reason"] for item in source.report["skipped"]}
+    assert any(location.endswith(broken.name) for location in reasons)
+
+
+def test_cancelling_stops_between_batches(shared_data: Path, subject) -> None:  # noqa: ANN001
+    source = services.create_source(owner=subject, path=shared_data / "slack" / "houstondatavis")
+    services.start_import(source=source, by=subject, schedule=False)
+    batches: list[int] = []
+
+    def cancel_after_first_batch(progress: services.ImportProgress) -> None:
+        if progress.messages_done and not batches:
+            batches.append(progress.messages_done)
+            services.cancel_import(source=Source.objects.get(pk=source.pk), by=subject)
+
+    finished = services.run_import(
+        source_id=source.pk, batch_size=100, on_progress=cancel_after_first_batch
+    )
+    assert finished is not None
+    assert finished.status == Source.Status.CANCELLED
+    assert finished.report["cancelled"] is True
+    # Exactly the batches committed before the request stay; no half batch.
+    assert Message.objects.count() == batches[0] == 100
+    assert (
+        AuditEvent.objects.filter(scope=f"import:{source.pk}", action="import.cancelled").count()
+        == 2
+    )
+    with pytest.raises(services.InvalidTransitionError):
+        services.cancel_import(source=finished, by=subject)
+    # Importing it again completes the work without duplicates.
+    services.start_import(source=finished, by=subject, schedule=False)
+    done = services.run_import(source_id=source.pk)
+    assert done is not None and done.status == Source.Status.SUCCEEDED
+    expected = count_slack_export(shared_data / "slack" / "houstondatavis").messages
+    assert Message.objects.count() == expected
+    assert done.report["totals"]["unchanged"] == 100
+
+
+def test_a_queued_import_is_cancelled_at_once(shared_data: Path, subject) -> None:  # noqa: ANN001
+    source = services.create_source(owner=subject, path=shared_data / "slack" / "testarchive.zip")
+    services.start_import(source=source, by=subject, schedule=False)
+    cancelled = services.cancel_import(source=source, by=subject)
+    assert cancelled.status == Source.Status.CANCELLED
+    assert services.run_import(source_id=source.pk) is None
+    assert not Message.objects.exists()
+
+
+def test_a_running_import_cannot_be_started_twice(shared_data: Path, subject) -> None:  # noqa: ANN001
+    source = services.create_source(owner=subject, path=shared_data / "slack" / "testarchive.zip")
+    services.start_import(source=source, by=subject, schedule=False)
+    with pytest.raises(services.InvalidTransitionError):
+        services.start_import(source=source, by=subject, schedule=False)
+
+
+def test_people_are_matched_by_email_and_linked_to_users(
+    shared_data: Path,
+    subject,  # noqa: ANN001
+    django_user_model,  # noqa: ANN001
+) -> None:
+    users = json.loads((shared_data / "slack" / "houstondatavis" / "users.json").read_text())
+    with_email = next(u for u in users if u.get("profile", {}).get("email"))
+    email = with_email["profile"]["email"]
+    colleague = django_user_model.objects.create_user(username="colleague", email=email.upper())
+    _import(subject, shared_data / "slack" / "houstondatavis")
+    identity = PersonIdentity.objects.get(
+        owner=subject, platform="slack", external_key=with_email["id"]
+    )
+    assert identity.person.email == email.lower()
+    assert identity.person.user == colleague
+
+
+def test_merging_people_moves_their_messages(shared_data: Path, subject, teammate) -> None:  # noqa: ANN001
+    _import(subject, shared_data / "slack" / "houstondatavis")
+    authors = list(
+        Person.objects.filter(owner=subject, messages__isnull=False).distinct().order_by("pk")[:2]
+    )
+    keep, absorb = authors
+    total = Message.objects.filter(author__in=authors).count()
+    services.merge_people(keep=keep, absorb=absorb, by=subject)
+    assert Message.objects.filter(author=keep).count() == total
+    absorb.refresh_from_db()
+    assert absorb.merged_into == keep
+    assert AuditEvent.objects.filter(action="person.merged", target_id=str(keep.pk)).exists()
+    with pytest.raises(services.InvalidTransitionError):
+        services.merge_people(keep=keep, absorb=keep, by=subject)
+    other = Person.objects.create(owner=teammate, display_name="Someone else")
+    with pytest.raises(services.InvalidTransitionError):
+        services.merge_people(keep=keep, absorb=other, by=subject)
+
+
+# --- Bad input ---------------------------------------------------------------------------------
+
+
+def _nothing_stored(settings) -> bool:  # noqa: ANN001
+    imports = Path(settings.MEDIA_ROOT) / "imports"
+    return not Source.objects.exists() and (not imports.exists() or not any(imports.iterdir()))
+
+
+def test_an_oversized_upload_is_refused(settings, subject) -> None:  # noqa: ANN001
+    settings.IMPORT_MAX_UPLOAD_BYTES = 10
+    upload = SimpleUploadedFile("export.json", b'{"messages": []}' * 4)
+    with pytest.raises(services.ImportRejectedError, match="larger than the limit"):
+        services.create_source(owner=subject, uploaded_file=upload)
+    assert _nothing_stored(settings)
+
+
+def test_a_file_that_is_no_export_is_refused(settings, subject) -> None:  # noqa: ANN001
+    upload = SimpleUploadedFile("photo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    with pytest.raises(services.ImportRejectedError, match="photo.png"):
+        services.create_source(owner=subject, uploaded_file=upload)
+    assert _nothing_stored(settings)
+
+
+def test_a_zip_that_is_no_known_export_is_refused(settings, subject, tmp_path: Path) -> None:  # noqa: ANN001
+    import zipfile
+
+    archive = tmp_path / "notes.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr("notes/readme.md", "just notes")
+    upload = SimpleUploadedFile("notes.zip", archive.read_bytes())
+    with pytest.raises(services.ImportRejectedError, match="notes.zip"):
+        services.create_source(owner=subject, uploaded_file=upload)
+    assert _nothing_stored(settings)
+
+
+def test_an_unknown_format_override_is_refused(settings, shared_data: Path, subject) -> None:  # noqa: ANN001
+    with pytest.raises(services.ImportRejectedError, match="Unknown export format"):
+        services.create_source(
+            owner=subject, path=shared_data / "slack" / "testarchive.zip", format="carrier-pigeon"
+        )
+    assert _nothing_stored(settings)
+
+
+def test_a_missing_path_is_refused(settings, subject, tmp_path: Path) -> None:  # noqa: ANN001
+    with pytest.raises(services.ImportRejectedError, match="does not exist"):
+        services.create_source(owner=subject, path=tmp_path / "nowhere.zip")
+    assert _nothing_stored(settings)
+
+
+def test_an_upload_is_stored_under_media_imports(settings, shared_data: Path, subject) -> None:  # noqa: ANN001
+    data = (shared_data / "slack" / "testarchive.zip").read_bytes()
+    source = services.create_source(
+        owner=subject, uploaded_file=SimpleUploadedFile("testarchive.zip", data)
+    )
+    assert source.format == "slack" and source.is_upload
+    assert Path(source.path).is_relative_to(Path(settings.MEDIA_ROOT) / "imports")
+    assert Path(source.path).read_bytes() == data
+    assert source.size_bytes == len(data)
