@@ -137,32 +137,22 @@ def _collapse(text: str) -> str:
     return " ".join(text.split())
 
 
+# "[[" + title/label text + "]]", where the text may hold balanced single brackets one level
+# deep ("[[Foo [bar]]]"). Every part is delimited by a bracket, so matching never backtracks
+# much, whatever the input: the parser tries this at every "[" of a page.
+_WIKILINK_RE = re.compile(r"\[\[[^\[\]\n]*(?:\[[^\[\]\n]*\][^\[\]\n]*)*\]\]")
+
+
 def _scan_wikilink(src: str, pos: int) -> int | None:
     """Return the end offset of a ``[[...]]`` starting at ``pos``, or None.
 
     Single brackets inside the title must balance, so ``[[Foo [bar]]]`` ends after the third
-    ``]``. A line break or an unbalanced ``]`` ends the attempt.
+    ``]``. A line break, an unbalanced bracket or a nested ``[[`` ends the attempt.
     """
-    if not src.startswith("[[", pos):
+    match = _WIKILINK_RE.match(src, pos)
+    if match is None or match.end() - pos > _MAX_WIKILINK_LENGTH:
         return None
-    depth = 0
-    i = pos + 2
-    limit = min(len(src), pos + _MAX_WIKILINK_LENGTH)
-    while i < limit:
-        char = src[i]
-        if char == "\n":
-            return None
-        if char == "[":
-            if src.startswith("[[", i) and depth == 0:
-                # "[[a [[b]]": the inner "[[" starts the real link; let the scanner retry there.
-                return None
-            depth += 1
-        elif char == "]":
-            if depth == 0:
-                return i + 2 if src.startswith("]]", i) else None
-            depth -= 1
-        i += 1
-    return None
+    return match.end()
 
 
 @dataclass(frozen=True)

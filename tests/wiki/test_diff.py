@@ -1,6 +1,8 @@
 """Diffs between revisions (wiki.diff)."""
 
+import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 from wiki.diff import DiffRow, DiffStats, diff_inline, diff_side_by_side, diff_stats
 
@@ -115,3 +117,15 @@ def test_it_counts_added_and_removed_lines():
 def test_it_ignores_line_ending_differences():
     assert diff_stats("a\r\nb\r\n", "a\nb\n") == DiffStats(added=0, removed=0)
     assert [row.kind for row in diff_side_by_side("a\r\nb", "a\nb\n")] == ["equal", "equal"]
+
+
+def test_the_stylesheet_styles_every_class_the_diff_emits():
+    css = (Path(__file__).resolve().parents[2] / "static" / "css" / "wiki.css").read_text()
+    html = diff_inline("a\nb\n" + "x\n" * 10, "a\nB\nc\n" + "x\n" * 10)
+
+    classes = set(re.findall(r'class="([^"]+)"', html))
+    names = {name for value in classes for name in value.split()}
+    assert {"diff-insert", "diff-delete", "diff-skip"} <= names
+    assert [name for name in names if f".{name}" not in css] == []
+    for kind in ("insert", "delete", "replace"):
+        assert f"tr.diff-{kind}" in css

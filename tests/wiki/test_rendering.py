@@ -574,3 +574,28 @@ def test_it_drops_unsafe_link_targets_but_keeps_safe_ones():
     hrefs = [attrs.get("href") for attrs in _elements(html, "a")]
     assert hrefs == ["https://example.com", "mailto:x@example.com", "/relative", "#anchor"]
     assert _elements(html, "img") == []
+
+
+# --- Stylesheet ------------------------------------------------------------------------------
+
+WIKI_CSS = Path(__file__).resolve().parents[2] / "static" / "css" / "wiki.css"
+
+
+def test_the_stylesheet_styles_every_class_the_renderer_emits():
+    source = (
+        "# T\n\n| a | b | c |\n|:-|:-:|-:|\n| 1 | 2 | 3 |\n\n- [ ] x\n\n> [!WARNING]\n> w\n\n"
+        "[[Here]] [[Missing]] x[^1]\n\n[^1]: n\n\n```python\nx = 1\n```\n"
+    )
+    html = render_markdown(source, resolve_link=_resolver({"Here"})).html
+    css = WIKI_CSS.read_text(encoding="utf-8")
+
+    classes = {
+        name
+        for _, attrs in _parse(html).elements
+        for name in (attrs.get("class") or "").split()
+        if not name.startswith("language-")
+    }
+    pygments_tokens = {name for name in classes if len(name) <= 3}
+    assert {"wikilink", "wikilink-missing", "align-center", "task-list-item-checkbox"} <= classes
+    assert [name for name in classes - pygments_tokens if f".{name}" not in css] == []
+    assert [name for name in pygments_tokens if f".highlight .{name} " not in css] == []
