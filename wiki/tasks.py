@@ -1,0 +1,17 @@
+"""Celery interfaces for the wiki: each takes an id, loads nothing itself, calls a service."""
+
+from celery import shared_task
+
+from wiki import services
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def notify_watchers_task(revision_id: int) -> None:
+    """Notify watchers and @mentioned readers of a new revision; safe to deliver twice."""
+    services.notify_watchers(revision_id=revision_id)
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def notify_comment_task(comment_id: int) -> None:
+    """Notify watchers and @mentioned readers of a new comment; safe to deliver twice."""
+    services.notify_comment(comment_id=comment_id)
