@@ -11,13 +11,19 @@ from __future__ import annotations
 import logging
 from typing import cast
 
-from handover.importers import email, slack
+from handover.importers import discord, email, slack, telegram, whatsapp
 from handover.importers.archive import KNOWN_FORMATS_HINT, ExportSource
 from handover.importers.base import Importer, ImportFormatError
 
 logger = logging.getLogger(__name__)
 
-BUILTIN_IMPORTERS: tuple[Importer, ...] = (slack.importer, email.importer)
+BUILTIN_IMPORTERS: tuple[Importer, ...] = (
+    slack.importer,
+    discord.importer,
+    telegram.importer,
+    whatsapp.importer,
+    email.importer,
+)
 
 
 class UnknownFormatError(ImportFormatError):

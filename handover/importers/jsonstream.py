@@ -1,0 +1,69 @@
+"""Streaming helpers over ijson for the JSON formats.
+
+Large exports keep their messages in one big array (``messages``,
+``value``, ``data.items``) beside a few small fields (the channel, the chat).
+``read_prelude`` reads the small fields that come before the array and stops
+there; ``iter_items`` then streams the array's objects one at a time, so
+memory holds one message, never the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+import ijson
+
+JSONError = ijson.JSONError
+# ijson raises JSONError on broken JSON and ValueError (UnicodeDecodeError) on bad UTF-8.
+JSON_ERRORS: tuple[type[Exception], ...] = (ijson.JSONError, ValueError)
+
+
+def read_prelude(stream: BinaryIO, stop_prefix: str) -> dict[str, Any]:
+    """The top-level fields of a JSON object up to the array at ``stop_prefix``.
+
+    Fields after the array are not read (they would need the whole array to be
+    parsed first); exports put their metadata first.
+    """
+    fields: dict[str, Any] = {}
+    key: str | None = None
+    builder: ijson.ObjectBuilder | None = None
+    depth = 0
+    for prefix, event, value in ijson.parse(stream, use_float=True):
+        if builder is not None:
+            builder.event(event, value)
+            if event in ("start_map", "start_array"):
+                depth += 1
+            elif event in ("end_map", "end_array"):
+                depth -= 1
+                if depth == 0:
+                    fields[str(key)] = builder.value
+                    builder = None
+            continue
+        if prefix == "" and event == "map_key":
+            key = value
+        elif prefix == stop_prefix and event == "start_array":
+            break
+        elif key is not None and prefix == key:
+            if event in ("start_map", "start_array"):
+                builder = ijson.ObjectBuilder()
+                builder.event(event, value)
+                depth = 1
+            else:
+                fields[key] = value
+    return fields
+
+
+def iter_items(stream: BinaryIO, prefix: str) -> Iterator[Any]:
+    """The objects of the array at ``prefix`` (ijson's ``a.b.item`` form), one at a time."""
+    yield from ijson.items(stream, prefix, use_float=True)
+
+
+def top_level_kind(head: bytes) -> str:
+    """``"object"``, ``"array"`` or ``""`` from the first non-blank byte of a JSON document."""
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped[:1] == b"{":
+        return "object"
+    if stripped[:1] == b"[":
+        return "array"
+    return ""
