@@ -1,3 +1,21 @@
+from django.urls import path
+
+from handover import views
+
 app_name = "handover"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("imports/", views.import_list, name="import-list"),
+    path("imports/new/", views.import_upload, name="import-upload"),
+    path("imports/<int:source_id>/", views.import_detail, name="import-detail"),
+    path("imports/<int:source_id>/cancel/", views.import_cancel, name="import-cancel"),
+    path("imports/<int:source_id>/restart/", views.import_restart, name="import-restart"),
+    path("conversations/", views.conversation_list, name="conversation-list"),
+    path(
+        "conversations/<int:conversation_id>/",
+        views.conversation_detail,
+        name="conversation-detail",
+    ),
+    path("threads/<int:thread_id>/", views.thread_detail, name="thread-detail"),
+    path("search/", views.message_search, name="message-search"),
+]

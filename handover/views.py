@@ -1,0 +1,157 @@
+"""HTML views for imports, imported conversations and threads, and message search."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from handover import selectors, services
+from handover.forms import ImportUploadForm, MessageSearchForm
+
+THREADS_PER_PAGE = 50
+
+
+@login_required
+@require_GET
+def import_list(request: HttpRequest) -> HttpResponse:
+    """The user's imports, newest first."""
+    sources = selectors.list_sources_for_user(user=request.user)
+    page = Paginator(sources, 50).get_page(request.GET.get("page"))
+    return render(request, "handover/import_list.html", {"page": page})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_upload(request: HttpRequest) -> HttpResponse:
+    """Upload an export; it is checked at once and then imported by a worker."""
+    if request.method == "POST":
+        form = ImportUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                source = services.create_source(
+                    owner=request.user,
+                    uploaded_file=form.cleaned_data["file"],
+                    format=form.cleaned_data["format"] or None,
+                )
+            except services.ImportRejectedError as error:
+                form.add_error("file", str(error))
+            else:
+                services.start_import(source=source, by=request.user)
+                return redirect("handover:import-detail", source_id=source.pk)
+        return render(request, "handover/import_upload.html", {"form": form}, status=400)
+    return render(request, "handover/import_upload.html", {"form": ImportUploadForm()})
+
+
+@login_required
+@require_GET
+def import_detail(request: HttpRequest, source_id: int) -> HttpResponse:
+    """An import's progress and report; htmx polls the status partial while it runs."""
+    source = selectors.get_source_for_user(source_id=source_id, user=request.user)
+    context = {
+        "source": source,
+        "conversations": list(selectors.report_conversations(source)),
+    }
+    template = "handover/import_detail.html"
+    if request.htmx:
+        template += "#status"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def import_cancel(request: HttpRequest, source_id: int) -> HttpResponse:
+    """Ask a queued or running import to stop."""
+    source = selectors.get_source_for_user(source_id=source_id, user=request.user)
+    try:
+        services.cancel_import(source=source, by=request.user)
+    except services.InvalidTransitionError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("The import will stop after the batch it is writing."))
+    return redirect("handover:import-detail", source_id=source.pk)
+
+
+@login_required
+@require_POST
+def import_restart(request: HttpRequest, source_id: int) -> HttpResponse:
+    """Import a finished, failed or cancelled export again; nothing is stored twice."""
+    source = selectors.get_source_for_user(source_id=source_id, user=request.user)
+    try:
+        services.start_import(source=source, by=request.user)
+    except services.InvalidTransitionError as error:
+        messages.error(request, str(error))
+    return redirect("handover:import-detail", source_id=source.pk)
+
+
+@login_required
+@require_GET
+def conversation_list(request: HttpRequest) -> HttpResponse:
+    """The user's imported conversations."""
+    conversations = selectors.list_conversations_for_user(user=request.user)
+    return render(request, "handover/conversation_list.html", {"conversations": conversations})
+
+
+@login_required
+@require_GET
+def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """A conversation's threads, most recent activity first, a page at a time."""
+    conversation = selectors.get_conversation_for_user(
+        conversation_id=conversation_id, user=request.user
+    )
+    paginator = Paginator(
+        range(selectors.count_threads(conversation=conversation)), THREADS_PER_PAGE
+    )
+    page = paginator.get_page(request.GET.get("page"))
+    threads = selectors.list_threads(
+        conversation=conversation,
+        offset=(page.number - 1) * THREADS_PER_PAGE,
+        limit=THREADS_PER_PAGE,
+    )
+    return render(
+        request,
+        "handover/conversation_detail.html",
+        {"conversation": conversation, "threads": threads, "page": page},
+    )
+
+
+@login_required
+@require_GET
+def thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
+    """A thread: its root message and replies, with authors, times and attachments."""
+    thread = selectors.get_thread_for_user(thread_id=thread_id, user=request.user)
+    return render(
+        request,
+        "handover/thread_detail.html",
+        {"thread": thread, "conversation": thread.conversation, "messages": thread.messages.all()},
+    )
+
+
+@login_required
+@require_GET
+def message_search(request: HttpRequest) -> HttpResponse:
+    """Full-text search over the user's imported messages; htmx gets the results partial."""
+    form = MessageSearchForm(request.GET)
+    hits: list[selectors.MessageHit] = []
+    query = ""
+    if form.is_valid():
+        query = form.cleaned_data["q"]
+        if query:
+            hits = selectors.search_messages(user=request.user, query=query)
+    template = "handover/message_search.html"
+    if request.htmx:
+        template += "#results"
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "query": query,
+            "hits": hits,
+            "search_url": reverse("handover:message-search"),
+        },
+        status=200 if form.is_valid() else 400,
+    )
