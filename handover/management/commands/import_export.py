@@ -1,0 +1,87 @@
+"""``python manage.py import_export PATH --owner USERNAME [--format F]``: import in this process."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
+
+from handover import services
+from handover.models import Source
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a chat or mail export (a zip, a folder or a file) for a user, in this process "
+        "(not through the broker), with a progress bar; prints the report."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("path", help="The export: a zip file, a folder or a single file.")
+        parser.add_argument("--owner", required=True, help="Username of the owner of the import.")
+        parser.add_argument(
+            "--format", dest="format", default=None, help="Read as this format (default: detect)."
+        )
+        parser.add_argument(
+            "--no-progress", action="store_true", help="Do not show the progress bar."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        owner = get_user_model().objects.filter(username=options["owner"]).first()
+        if owner is None:
+            raise CommandError(f"No user named {options['owner']!r}.")
+        try:
+            source = services.create_source(
+                owner=owner, path=options["path"], format=options["format"]
+            )
+        except services.ImportRejectedError as error:
+            raise CommandError(str(error)) from error
+        services.start_import(source=source, by=owner, schedule=False)
+        self.stdout.write(
+            f"Importing {source.original_name} as {source.format} (import {source.pk})"
+        )
+        bar = tqdm(
+            total=None,
+            unit="msg",
+            disable=options["no_progress"],
+            file=sys.stderr,
+            dynamic_ncols=True,
+        )
+
+        def show(progress: services.ImportProgress) -> None:
+            if progress.messages_total is not None and bar.total != progress.messages_total:
+                bar.total = progress.messages_total
+                bar.refresh()
+            bar.update(progress.messages_done - bar.n)
+
+        try:
+            finished = services.run_import(source_id=source.pk, on_progress=show)
+        finally:
+            bar.close()
+        if finished is None:
+            raise CommandError(f"Import {source.pk} was taken over by another process.")
+        self._print_report(finished)
+        if finished.status != Source.Status.SUCCEEDED:
+            raise CommandError(finished.error or f"The import ended as {finished.status}.")
+
+    def _print_report(self, source: Source) -> None:
+        report = source.report or {}
+        totals = report.get("totals", {})
+        self.stdout.write(
+            f"Status: {source.status}. Messages: {totals.get('new', 0)} new, "
+            f"{totals.get('updated', 0)} updated, {totals.get('unchanged', 0)} unchanged."
+        )
+        conversations = report.get("conversations", {})
+        for entry in sorted(conversations.values(), key=lambda e: str(e.get("name"))):
+            self.stdout.write(
+                f"  {entry['name']}: {entry['new']} new, {entry['updated']} updated, "
+                f"{entry['unchanged']} unchanged"
+            )
+        skipped = report.get("skipped", [])
+        if skipped:
+            self.stdout.write(f"Skipped {report.get('skipped_count', len(skipped))}:")
+            for item in skipped:
+                self.stdout.write(f"  {item['location']}: {item['reason']}")
