@@ -11,7 +11,16 @@ from __future__ import annotations
 import logging
 from typing import cast
 
-from handover.importers import discord, email, slack, telegram, whatsapp
+from handover.importers import (
+    discord,
+    email,
+    feishu,
+    mattermost,
+    slack,
+    teams,
+    telegram,
+    whatsapp,
+)
 from handover.importers.archive import KNOWN_FORMATS_HINT, ExportSource
 from handover.importers.base import Importer, ImportFormatError
 
@@ -19,6 +28,9 @@ logger = logging.getLogger(__name__)
 
 BUILTIN_IMPORTERS: tuple[Importer, ...] = (
     slack.importer,
+    mattermost.importer,
+    teams.importer,
+    feishu.importer,
     discord.importer,
     telegram.importer,
     whatsapp.importer,
