@@ -431,10 +431,7 @@ def search_pages(
     matches = (
         candidates.filter(substring)
         .annotate(title_hit=Q(title__icontains=terms[0]) if terms else Value(False))
-        .order_by("-title_hit", Lower("title"))
-        .only("id", "title", "path", "space__key", "space__name", "search_text", "updated_at")[
-            :limit
-        ]
+        .order_by("-title_hit", Lower("title"))[:limit]
     )
     return [
         SearchHit(page=page, rank=0.0, snippet=_substring_snippet(page.search_text, terms))

@@ -1,0 +1,33 @@
+// Keyboard help for the wiki editor: Ctrl/Cmd+S saves, focus goes where the work is.
+(function () {
+  "use strict";
+
+  function submit(form) {
+    if (typeof form.requestSubmit === "function") {
+      form.requestSubmit();
+    } else {
+      form.submit();
+    }
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if ((event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === "s") {
+      var form = document.querySelector("form[data-editor]");
+      if (form) {
+        event.preventDefault();
+        submit(form);
+      }
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var errors = document.getElementById("form-errors");
+    var target = errors || document.querySelector("[data-autofocus]");
+    if (target) {
+      if (errors) {
+        errors.setAttribute("tabindex", "-1");
+      }
+      target.focus();
+    }
+  });
+})();
