@@ -56,11 +56,17 @@ def get_plugin_manager() -> pluggy.PluginManager:
 def list_plugin_thread_importers(pm: pluggy.PluginManager | None = None) -> list[object]:
     """The importer objects that plugins add, each checked for the importer protocol.
 
-    A plugin whose hook raises, or that returns something that is not an
-    importer (no ``format``/``label`` text, no ``detect``/``iter_records``), is
-    logged and left out; the built-in formats keep working.
+    Each plugin is asked once per manager (so once per process): the same
+    importer objects come back on every call. A plugin whose hook raises, or
+    that returns something that is not an importer (no ``format``/``label``
+    text, no ``detect``/``iter_records``), is logged and left out; the
+    built-in formats keep working.
     """
-    pm = pm or get_plugin_manager()
+    return list(_plugin_thread_importers(pm or get_plugin_manager()))
+
+
+@cache
+def _plugin_thread_importers(pm: pluggy.PluginManager) -> tuple[object, ...]:
     importers: list[object] = []
     for impl in pm.hook.tacit_thread_importers.get_hookimpls():
         plugin_name = pm.get_name(impl.plugin) or repr(impl.plugin)
@@ -79,7 +85,7 @@ def list_plugin_thread_importers(pm: pluggy.PluginManager | None = None) -> list
                     plugin_name,
                     candidate,
                 )
-    return importers
+    return tuple(importers)
 
 
 def _looks_like_importer(candidate: object) -> bool:
