@@ -15,7 +15,6 @@ their Slack id, just before their first message.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Iterator
@@ -287,71 +286,84 @@ class SlackImporter:
     def _message(
         self, message: dict[str, Any], conversation_key: str, markup: _Markup
     ) -> MessageRecord:
+        # The hot path of the import (every message passes here): plain dict lookups,
+        # no work for fields a message does not have.
+        get = message.get
         ts = str(message["ts"])
-        sent_at = _timestamp(ts)
-        subtype = message.get("subtype") or ""
-        author = message.get("user") or message.get("bot_id") or None
-        if subtype in SYSTEM_SUBTYPES:
+        subtype = get("subtype")
+        author = get("user") or get("bot_id") or None
+        if not subtype:
+            kind = MessageRecord.Kind.BOT if author and "user" not in message else _MESSAGE
+        elif subtype in SYSTEM_SUBTYPES:
             kind = MessageRecord.Kind.SYSTEM
         elif subtype == "bot_message" or ("bot_id" in message and "user" not in message):
             kind = MessageRecord.Kind.BOT
         else:
-            kind = MessageRecord.Kind.MESSAGE
+            kind = _MESSAGE
 
-        text = message.get("text") or ""
-        if not text and message.get("attachments"):
+        text = get("text") or ""
+        if not text and get("attachments"):
             # Bot posts often carry everything in attachments; show what Slack shows as fallback.
             text = "\n".join(
                 str(part.get("pretext") or part.get("fallback") or part.get("text") or "")
                 for part in message["attachments"]
                 if isinstance(part, dict)
             ).strip()
-        text = markup.readable(str(text))
+        elif not isinstance(text, str):
+            text = str(text)
+        text = markup.readable(text)
 
-        thread_ts = message.get("thread_ts")
+        thread_ts = get("thread_ts")
         thread_key = str(thread_ts) if thread_ts else ts
-        reply_to = thread_key if thread_key != ts else None
 
-        edited = message.get("edited")
+        edited = get("edited")
         edited_at = (
             _timestamp(edited["ts"]) if isinstance(edited, dict) and edited.get("ts") else None
         )
 
-        files = message.get("files")
-        if not files and isinstance(message.get("file"), dict):
-            files = [message["file"]]
-        attachments = tuple(
-            AttachmentRecord(
-                name=str(item.get("name") or item.get("title") or item.get("id") or "file"),
-                mime_type=str(item.get("mimetype") or ""),
-                size=item.get("size") if isinstance(item.get("size"), int) else None,
-                url=str(item.get("url_private") or item.get("permalink") or ""),
-            )
-            for item in files or ()
-            if isinstance(item, dict)
-        )
-        reactions = tuple(
-            (
-                str(reaction.get("name")),
-                int(reaction.get("count") or len(reaction.get("users") or ())),
-            )
-            for reaction in message.get("reactions") or ()
-            if isinstance(reaction, dict) and reaction.get("name")
-        )
+        files = get("files") or ([message["file"]] if isinstance(get("file"), dict) else None)
+        attachments = _attachments(files) if files else ()
+        reactions = get("reactions")
         return MessageRecord(
             key=ts,
             conversation_key=conversation_key,
             thread_key=thread_key,
             author_key=str(author) if author else None,
-            sent_at=sent_at,
+            sent_at=_timestamp(ts),
             text=text,
-            raw=json.dumps(message, ensure_ascii=False, separators=(",", ":")),
-            reply_to_key=reply_to,
+            raw=_RAW_ENCODER.encode(message),
+            reply_to_key=thread_key if thread_key != ts else None,
             edited_at=edited_at,
             kind=kind,
             attachments=attachments,
-            reactions=reactions,
+            reactions=_reactions(reactions) if reactions else (),
         )
+
+
+_MESSAGE = MessageRecord.Kind.MESSAGE
+# One compact encoder for every message's raw copy (json.dumps would build one per call).
+_RAW_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+
+
+def _attachments(files: list[Any]) -> tuple[AttachmentRecord, ...]:
+    return tuple(
+        AttachmentRecord(
+            name=str(item.get("name") or item.get("title") or item.get("id") or "file"),
+            mime_type=str(item.get("mimetype") or ""),
+            size=item.get("size") if isinstance(item.get("size"), int) else None,
+            url=str(item.get("url_private") or item.get("permalink") or ""),
+        )
+        for item in files
+        if isinstance(item, dict)
+    )
+
+
+def _reactions(reactions: list[Any]) -> tuple[tuple[str, int], ...]:
+    return tuple(
+        (str(reaction.get("name")), int(reaction.get("count") or len(reaction.get("users") or ())))
+        for reaction in reactions
+        if isinstance(reaction, dict) and reaction.get("name")
+    )
 
 
 def _bot_name(message: dict[str, Any]) -> str:
@@ -371,7 +383,8 @@ class _Markup:
         if "<" in text:
             text = SLACK_MARKUP.sub(self._replace, text)
         if "&" in text:
-            text = html.unescape(text)
+            # Slack escapes exactly these three characters in message text.
+            text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
         return text
 
     def _replace(self, match: re.Match[str]) -> str:
