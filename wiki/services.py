@@ -564,6 +564,13 @@ def create_page(
     return page
 
 
+def fill_template(*, template: PageTemplate, title: str) -> str:
+    """The template's text with {{title}} and {{date}} filled in."""
+    return template.body.replace("{{title}}", title.strip()).replace(
+        "{{date}}", timezone.localdate().isoformat()
+    )
+
+
 @transaction.atomic
 def create_page_from_template(
     *,
@@ -576,9 +583,7 @@ def create_page_from_template(
     """Create a page whose first text is ``template``'s, with {{title}}, {{date}} filled in."""
     if template.space_id is not None and template.space_id != space.pk:
         raise WikiError(_("That template belongs to another space."))
-    body = template.body.replace("{{title}}", title.strip()).replace(
-        "{{date}}", timezone.localdate().isoformat()
-    )
+    body = fill_template(template=template, title=title)
     return create_page(
         space=space,
         author=author,
@@ -1176,7 +1181,14 @@ def notify_watchers(*, revision_id: int) -> int:
         )
         for user in _readers_among(_mentioned_users(mentioned, revision.author_id), page.space)
     ]  # fmt: skip
-    return len(Notification.objects.bulk_create(rows, ignore_conflicts=True))
+    return _insert_notifications(rows, Notification.objects.filter(revision=revision))
+
+
+def _insert_notifications(rows: list[Notification], existing) -> int:  # noqa: ANN001
+    """Insert rows, skipping those a unique constraint says exist; return how many were new."""
+    before = existing.count()
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    return existing.count() - before
 
 
 def _mentioned_users(names: set[str], exclude_id: int | None) -> list[AbstractBaseUser]:
@@ -1219,7 +1231,7 @@ def notify_comment(*, comment_id: int) -> int:
         for user in _readers_among(watchers, page.space)
         if user.pk not in mentioned_ids
     ]  # fmt: skip
-    return len(Notification.objects.bulk_create(rows, ignore_conflicts=True))
+    return _insert_notifications(rows, Notification.objects.filter(comment=comment))
 
 
 def mark_notifications_read(

@@ -326,7 +326,7 @@ def page_create(request: HttpRequest, key: str) -> HttpResponse:
         template = selectors.get_template_for_user(
             user=request.user, template_id=initial["template"], space=space
         )
-        initial["body"] = template.body
+        initial["body"] = services.fill_template(template=template, title=initial["title"])
     form = forms.PageCreateForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST":

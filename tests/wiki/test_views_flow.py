@@ -1,0 +1,301 @@
+"""The HTML flows: create, edit, merge, conflict and resolution, move, restore, trash."""
+
+import pytest
+from django.urls import reverse
+
+from core.models import AuditEvent
+from wiki import services
+from wiki.models import Page, PageRedirect, Revision
+
+pytestmark = pytest.mark.django_db
+
+
+def _url(name, page, **extra):  # noqa: ANN001, ANN202
+    return reverse(name, kwargs={"key": page.space.key, "path": page.path, **extra})
+
+
+def test_red_link_leads_to_a_prefilled_create_form(space, teammate, client_for):
+    source = services.create_page(space=space, author=teammate, title="Index", body="[[Runbook]]")
+    client = client_for(teammate)
+    html = client.get(_url("wiki:page-view", source)).content.decode()
+    assert 'class="wikilink wikilink-missing" href="/wiki/platform/new?title=Runbook"' in html
+    form = client.get("/wiki/platform/new?title=Runbook")
+    assert form.status_code == 200
+    assert 'value="Runbook"' in form.content.decode()
+    response = client.post(
+        "/wiki/platform/new", {"title": "Runbook", "body": "# Runbook\n\nSteps.", "summary": ""}
+    )
+    assert response.status_code == 302
+    runbook = Page.objects.get(title="Runbook")
+    assert response["Location"] == _url("wiki:page-view", runbook)
+    html = client.get(_url("wiki:page-view", source)).content.decode()
+    assert "wikilink-missing" not in html
+
+
+def test_create_with_a_taken_title_keeps_the_text(space, page, teammate, client_for):
+    response = client_for(teammate).post(
+        "/wiki/platform/new", {"title": "Deploy guide", "body": "my long text"}
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "already exists" in html
+    assert "my long text" in html
+    assert Page.objects.count() == 1
+
+
+def test_edit_saves_a_new_revision(page, teammate, client_for):
+    client = client_for(teammate)
+    form = client.get(_url("wiki:page-edit", page))
+    assert form.status_code == 200
+    response = client.post(
+        _url("wiki:page-edit", page), {"body": "New text\r\n", "summary": "short", "base": 1}
+    )
+    assert response.status_code == 302
+    page.refresh_from_db()
+    assert page.current_revision.body == "New text\n"
+    assert page.current_revision.summary == "short"
+
+
+def test_two_editors_with_separate_lines_are_merged(page, teammate, subject, client_for):
+    base_body = page.current_revision.body
+    first = client_for(subject).post(
+        _url("wiki:page-edit", page),
+        {"body": base_body.replace("Intro line.", "Subject intro."), "base": 1},
+    )
+    assert first.status_code == 302
+    second = client_for(teammate).post(
+        _url("wiki:page-edit", page),
+        {"body": base_body.replace("Run make rollback.", "Run make rollback twice."), "base": 1},
+        follow=True,
+    )
+    assert second.status_code == 200
+    assert "merged" in second.content.decode()
+    page.refresh_from_db()
+    body = page.current_revision.body
+    assert "Subject intro." in body and "Run make rollback twice." in body
+    assert page.current_revision.number == 3
+
+
+def test_overlapping_edits_show_both_texts_and_the_resolution_saves(
+    page, teammate, subject, client_for
+):
+    base_body = page.current_revision.body
+    client_for(subject).post(
+        _url("wiki:page-edit", page),
+        {"body": base_body.replace("Intro line.", "Their intro."), "base": 1},
+    )
+    teammate_client = client_for(teammate)
+    conflict = teammate_client.post(
+        _url("wiki:page-edit", page),
+        {"body": base_body.replace("Intro line.", "My intro."), "base": 1, "summary": "mine"},
+    )
+    assert conflict.status_code == 409
+    html = conflict.content.decode()
+    assert 'id="conflict-yours"' in html and "My intro." in html
+    assert 'id="conflict-current"' in html and "Their intro." in html
+    assert "&lt;&lt;&lt;&lt;&lt;&lt;&lt; your edit" in html
+    assert 'name="base" value="2"' in html
+    assert Revision.objects.filter(page=page).count() == 2
+
+    # Saving the markers as they are is refused, and the text comes back intact.
+    still = conflict.context["form"].initial["body"]
+    refused = teammate_client.post(
+        _url("wiki:page-edit", page), {"body": still, "base": 2, "resolving": "True"}
+    )
+    assert refused.status_code == 400
+    assert "conflict markers" in refused.content.decode()
+    assert Revision.objects.filter(page=page).count() == 2
+
+    resolved = base_body.replace("Intro line.", "Our shared intro.")
+    done = teammate_client.post(
+        _url("wiki:page-edit", page), {"body": resolved, "base": 2, "resolving": "True"}
+    )
+    assert done.status_code == 302
+    page.refresh_from_db()
+    assert page.current_revision.body == resolved
+    assert page.current_revision.base_revision.number == 2
+
+
+def test_edit_with_a_bad_base_revision_is_a_clear_error(page, teammate, client_for):
+    response = client_for(teammate).post(_url("wiki:page-edit", page), {"body": "text", "base": 99})
+    assert response.status_code == 400
+    assert "does not exist" in response.content.decode()
+    missing = client_for(teammate).post(_url("wiki:page-edit", page), {"body": "text"})
+    assert missing.status_code == 400
+    assert Revision.objects.filter(page=page).count() == 1
+
+
+def test_section_edit_changes_only_that_section(page, teammate, client_for):
+    client = client_for(teammate)
+    url = _url("wiki:section-edit", page, index=2)
+    form = client.get(url)
+    assert "## Rollback" in form.content.decode()
+    response = client.post(url, {"body": "## Rollback\n\nPage the on-call.\n", "base": 1})
+    assert response.status_code == 302
+    page.refresh_from_db()
+    assert "Page the on-call." in page.current_revision.body
+    assert "Run make deploy." in page.current_revision.body
+    assert client.get(_url("wiki:section-edit", page, index=9)).status_code == 404
+
+
+def test_preview_renders_markdown_safely(space, teammate, client_for):
+    url = reverse("wiki:page-preview", kwargs={"key": space.key})
+    response = client_for(teammate).post(
+        url,
+        {"body": "**bold** <script>alert(1)</script> [[Nowhere]]"},
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<strong>bold</strong>" in html
+    assert "<script>" not in html
+    assert "wikilink-missing" in html
+    assert "<html" not in html
+
+
+def test_history_and_diff_inline_and_side_by_side(page, teammate, client_for):
+    services.publish_revision(
+        page=page,
+        author=teammate,
+        body=page.current_revision.body.replace("Intro line.", "Changed intro."),
+        base_revision=page.current_revision,
+    )
+    client = client_for(teammate)
+    history = client.get(_url("wiki:page-history", page)).content.decode()
+    assert "Created page" in history
+    inline = client.get(_url("wiki:page-diff", page), {"from": 1, "to": 2})
+    assert "<del>" in inline.content.decode() and "<ins>" in inline.content.decode()
+    side = client.get(_url("wiki:page-diff", page), {"from": 1, "to": 2, "mode": "side"})
+    assert "diff-side-by-side" in side.content.decode()
+    bad = client.get(_url("wiki:page-diff", page), {"from": "x", "to": 2})
+    assert bad.status_code == 400
+    assert client.get(_url("wiki:page-diff", page), {"from": 1, "to": 7}).status_code == 404
+
+
+def test_restore_is_post_only_and_creates_a_revision(page, teammate, client_for):
+    services.publish_revision(
+        page=page, author=teammate, body="replaced\n", base_revision=page.current_revision
+    )
+    client = client_for(teammate)
+    url = _url("wiki:revision-restore", page, number=1)
+    assert client.get(url).status_code == 405
+    assert Revision.objects.filter(page=page).count() == 2
+    assert client.post(url).status_code == 302
+    page.refresh_from_db()
+    assert page.current_revision.number == 3
+    assert page.current_revision.body.startswith("Intro line.")
+
+
+def test_a_reader_cannot_restore(page, successor, client_for):
+    response = client_for(successor).post(_url("wiki:revision-restore", page, number=1))
+    assert response.status_code == 403
+    assert Revision.objects.filter(page=page).count() == 1
+
+
+def test_rename_redirects_old_urls_and_actions(space, page, teammate, client_for):
+    client = client_for(teammate)
+    old_view = _url("wiki:page-view", page)
+    old_history = _url("wiki:page-history", page)
+    response = client.post(_url("wiki:page-move", page), {"title": "Shipping guide", "parent": ""})
+    assert response.status_code == 302
+    page.refresh_from_db()
+    assert page.path == "shipping-guide"
+    moved = client.get(old_view)
+    assert moved.status_code == 301
+    assert moved["Location"] == _url("wiki:page-view", page)
+    assert client.get(old_history)["Location"] == _url("wiki:page-history", page)
+    assert PageRedirect.objects.filter(old_path="deploy-guide").exists()
+
+
+def test_move_under_a_child_is_refused_with_a_message(space, page, teammate, client_for):
+    child = services.create_page(space=space, author=teammate, title="Sub", parent=page)
+    response = client_for(teammate).post(
+        _url("wiki:page-move", page), {"title": page.title, "parent": child.pk}
+    )
+    assert response.status_code == 400
+    assert "under itself" in response.content.decode()
+    page.refresh_from_db()
+    assert page.path == "deploy-guide"
+
+
+def test_delete_and_undelete_through_the_trash(space, page, teammate, manager, client_for):
+    client = client_for(teammate)
+    assert client.get(_url("wiki:page-delete", page)).status_code == 200
+    assert client.post(_url("wiki:page-delete", page)).status_code == 302
+    assert client.get(_url("wiki:page-view", page)).status_code == 404
+    trash = client.get(reverse("wiki:space-trash", kwargs={"key": space.key}))
+    assert "Deploy guide" in trash.content.decode()
+    undelete = reverse("wiki:page-undelete", kwargs={"key": space.key, "page_id": page.pk})
+    assert client.get(undelete).status_code == 405
+    assert client.post(undelete).status_code == 302
+    assert client.get(_url("wiki:page-view", page)).status_code == 200
+    audit = client_for(manager).get(reverse("wiki:space-audit", kwargs={"key": space.key}))
+    assert "page.deleted" in audit.content.decode()
+    assert AuditEvent.objects.filter(action="page.undeleted").exists()
+
+
+def test_comments_need_text_and_keep_it_on_error(page, successor, client_for):
+    client = client_for(successor)
+    url = _url("wiki:comment-create", page)
+    empty = client.post(url, {"body": "   "}, headers={"HX-Request": "true"})
+    assert empty.status_code == 400
+    assert page.comments.count() == 0
+    ok = client.post(url, {"body": "Looks good @teammate"}, headers={"HX-Request": "true"})
+    assert ok.status_code == 200
+    assert "Looks good @teammate" in ok.content.decode()
+    assert page.comments.count() == 1
+
+
+def test_page_settings_set_owners_tags_and_review_date(page, teammate, successor, client_for):
+    client = client_for(teammate)
+    bad = client.post(
+        _url("wiki:page-settings", page), {"owners": "nobody", "review_by": "", "tags": ""}
+    )
+    assert bad.status_code == 400
+    assert "Unknown usernames: nobody" in bad.content.decode()
+    ok = client.post(
+        _url("wiki:page-settings", page),
+        {"owners": "successor, teammate", "review_by": "2020-01-01", "tags": "Ops, runbook"},
+    )
+    assert ok.status_code == 302
+    assert sorted(page.owners.values_list("username", flat=True)) == ["successor", "teammate"]
+    assert sorted(page.tags.values_list("name", flat=True)) == ["ops", "runbook"]
+    view = client.get(_url("wiki:page-view", page)).content.decode()
+    assert "Needs review" in view
+    stale = client_for(successor).get(reverse("wiki:stale-mine")).content.decode()
+    assert "Deploy guide" in stale
+    assert client_for(successor).post(_url("wiki:page-verify", page)).status_code == 302
+    page.refresh_from_db()
+    assert page.verified_by == successor
+
+
+def test_space_settings_change_roles(space, manager, outsider, client_for):
+    client = client_for(manager)
+    url = reverse("wiki:space-settings", kwargs={"key": space.key})
+    bad = client.post(url, {"form": "role", "username": "ghost", "role": "reader"})
+    assert bad.status_code == 400
+    assert "No user has that username" in bad.content.decode()
+    ok = client.post(url, {"form": "role", "username": "outsider", "role": "reader"})
+    assert ok.status_code == 302
+    view = client_for(outsider).get(reverse("wiki:space-detail", kwargs={"key": space.key}))
+    assert view.status_code == 200
+
+
+def test_space_create_validates_the_key(teammate, client_for):
+    client = client_for(teammate)
+    bad = client.post(reverse("wiki:space-create"), {"name": "X", "key": "Bad Key!"})
+    assert bad.status_code == 400
+    ok = client.post(reverse("wiki:space-create"), {"name": "Team notes", "key": "notes"})
+    assert ok.status_code == 302
+    again = client.post(reverse("wiki:space-create"), {"name": "Other", "key": "notes"})
+    assert again.status_code == 400
+    assert "already used" in again.content.decode()
+
+
+def test_templates_create_prefilled_pages(space, teammate, client_for):
+    client = client_for(teammate)
+    url = reverse("wiki:template-list", kwargs={"key": space.key})
+    assert client.post(url, {"name": "Runbook", "body": "# {{title}}\n"}).status_code == 302
+    template = space.templates.get()
+    form = client.get(f"/wiki/platform/new?template={template.pk}&title=X")
+    assert "# X\n" in form.content.decode()
