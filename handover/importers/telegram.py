@@ -32,6 +32,7 @@ from handover.importers.base import (
     Record,
     SkippedItem,
 )
+from handover.importers.jsonstream import JSON_ERRORS, iter_items
 from handover.importers.text import from_unix, parse_iso
 
 CHAT_TYPES = (
@@ -144,11 +145,46 @@ class TelegramImporter:
             )
         people: set[str] = set()
         for name in members:
-            with source.open_member(name) as stream:
-                try:
-                    yield from self._iter_file(name, stream, people)
-                except ijson.JSONError as error:
-                    yield SkippedItem(name, f"malformed JSON ({error}); the file stopped here")
+            try:
+                with source.open_member(name) as stream:
+                    chat = self._single_chat(stream)
+                with source.open_member(name) as stream:
+                    if chat is not None:
+                        yield from self._iter_single_chat(name, stream, chat, people)
+                    else:
+                        yield from self._iter_file(name, stream, people)
+            except JSON_ERRORS as error:
+                yield SkippedItem(name, f"malformed JSON ({error}); the file stopped here")
+
+    def _single_chat(self, stream: BinaryIO) -> dict[str, Any] | None:
+        """The chat's fields when the file is a single-chat export, else None.
+
+        Reads only up to the start of the ``messages`` array (single chat) or
+        of ``chats`` (full account), so it costs next to nothing.
+        """
+        chat: dict[str, Any] = {}
+        for prefix, event, value in ijson.parse(stream, use_float=True):
+            if prefix == "messages" and event == "start_array":
+                return chat
+            if prefix in ("chats", "left_chats") and event == "start_map":
+                return None
+            if prefix in ("name", "type", "id") and event in ("string", "number", "integer"):
+                chat[prefix] = value
+        return None
+
+    def _iter_single_chat(
+        self, name: str, stream: BinaryIO, chat: dict[str, Any], people: set[str]
+    ) -> Iterator[Record]:
+        # The common case gets ijson's C object builder, much faster than replaying events.
+        conversation_key = str(chat.get("id") or f"{name}#1")
+        yield ConversationRecord(
+            key=conversation_key,
+            name=str(chat.get("name") or conversation_key),
+            kind=KIND_BY_TYPE.get(str(chat.get("type")), ConversationRecord.Kind.CHANNEL),
+        )
+        thread_of: dict[str, str] = {}
+        for message in iter_items(stream, "messages.item"):
+            yield from self._records(message, conversation_key, people, thread_of)
 
     def _iter_file(self, name: str, stream: BinaryIO, people: set[str]) -> Iterator[Record]:
         chat: dict[str, Any] = {}
