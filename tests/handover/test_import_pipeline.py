@@ -280,3 +280,42 @@ def test_an_upload_is_stored_under_media_imports(settings, shared_data: Path, su
     assert Path(source.path).is_relative_to(Path(settings.MEDIA_ROOT) / "imports")
     assert Path(source.path).read_bytes() == data
     assert source.size_bytes == len(data)
+
+
+REAL_EXPORTS = [
+    "mbox/bigbang/3GPP_TSG_SA_WG4_EVS.mbox",
+    "mbox/bigbang/3GPP_TSG_RAN_WG4_NR-MIMO-OTA.mbox",
+    "mbox/bigbang/numpy-discussion-2001-November.txt",
+    "mbox/perceval/mbox_complex.mbox",
+    "mbox/perceval/mbox_unknown_encoding.mbox",
+    "mbox/perceval/mbox_iso8859_encoding.mbox",
+    "mbox/perceval/mbox_no_fields.mbox",
+    "telegram/desktop-export",
+    "chat-samples/discord/GC_3A_5M.json",
+    "chat-samples/telegram/DM_2A_7M.json",
+    "chat-samples/whatsapp/4A_11M.zip",
+]
+
+
+@pytest.mark.parametrize("name", REAL_EXPORTS)
+def test_every_real_export_is_stored_whole_and_once(shared_data: Path, subject, name: str) -> None:  # noqa: ANN001
+    """The pipeline keeps every message and thread the importer reads, and only once."""
+    from handover.importers.archive import ExportSource
+    from handover.importers.base import MessageRecord
+    from handover.importers.registry import detect_format
+
+    path = shared_data / name
+    with ExportSource(path) as export:
+        importer = detect_format(export)
+        records = [r for r in importer.iter_records(export) if isinstance(r, MessageRecord)]
+    messages = {(r.conversation_key, r.key) for r in records}
+    threads = {(r.conversation_key, r.thread_key or r.key) for r in records}
+    source = _import(subject, path)
+    assert source.status == Source.Status.SUCCEEDED, source.error
+    assert source.format == importer.format
+    assert Message.objects.filter(conversation__owner=subject).count() == len(messages)
+    assert Thread.objects.filter(conversation__owner=subject).count() == len(threads)
+    assert source.report["totals"]["new"] == len(messages)
+    again = _import(subject, path)
+    assert again.report["totals"] == {"new": 0, "updated": 0, "unchanged": len(messages)}
+    assert Message.objects.count() == len(messages)
