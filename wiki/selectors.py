@@ -94,6 +94,13 @@ def has_space_role(*, user: AbstractBaseUser, space: Space, role: str) -> bool:
     return actual is not None and ROLE_RANK[Role(actual)] >= ROLE_RANK[Role(role)]
 
 
+def can_verify_page(*, user: AbstractBaseUser, page: Page) -> bool:
+    """Owners who can still read the space, and space admins, may mark a page verified."""
+    if page.owners.filter(pk=user.pk).exists():
+        return has_space_role(user=user, space=page.space, role=Role.READER)
+    return has_space_role(user=user, space=page.space, role=Role.ADMIN)
+
+
 def readable_pages(*, user: AbstractBaseUser, include_deleted: bool = False) -> QuerySet[Page]:
     """Pages in spaces the user may read; trash only when asked for."""
     pages = Page.objects.filter(readable_spaces_q(user, prefix="space__"))

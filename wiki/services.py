@@ -182,12 +182,6 @@ def _require_role(user: AbstractBaseUser, space: Space, role: Role) -> None:
         raise WikiPermissionError(_("You need the %(role)s role in this space.") % {"role": role})
 
 
-def _can_verify(user: AbstractBaseUser, page: Page) -> bool:
-    if page.owners.filter(pk=user.pk).exists():
-        return selectors.has_space_role(user=user, space=page.space, role=Role.READER)
-    return selectors.has_space_role(user=user, space=page.space, role=Role.ADMIN)
-
-
 # --- Spaces and roles --------------------------------------------------------------------------
 
 
@@ -333,8 +327,14 @@ def new_page_url(space_key: str, title: str) -> str:
     return f"{base}?{urlencode({'title': title})}"
 
 
-def _lookup_targets(space: Space, links: Sequence[WikiLink]) -> dict[tuple[str, str], Page]:
-    """Live pages named by ``links``, keyed by (space key, lowercased title), in one query."""
+def _lookup_targets(
+    space: Space, links: Sequence[WikiLink], viewer: AbstractBaseUser | None
+) -> dict[tuple[str, str], Page]:
+    """Live pages named by ``links``, keyed by (space key, lowercased title), in one query.
+
+    Pages of other spaces count only where ``viewer`` may read that space: otherwise a
+    preview of ``[[secret:Title]]`` would tell anyone whether a private page exists.
+    """
     wanted: dict[str, set[str]] = {}
     for link in links:
         wanted.setdefault(link.space_key or space.key, set()).add(link.title.lower())
@@ -343,8 +343,12 @@ def _lookup_targets(space: Space, links: Sequence[WikiLink]) -> dict[tuple[str, 
     condition = Q()
     for key, titles in wanted.items():
         condition |= Q(space__key=key, title_lower__in=titles)
+    visible = Q(space=space)
+    if viewer is not None:
+        visible |= selectors.readable_spaces_q(viewer, prefix="space__")
     pages = (
         Page.objects.filter(deleted_at__isnull=True)
+        .filter(visible)
         .annotate(title_lower=Lower("title"))
         .filter(condition)
         .select_related("space")
@@ -352,9 +356,14 @@ def _lookup_targets(space: Space, links: Sequence[WikiLink]) -> dict[tuple[str, 
     return {(page.space.key, page.title.lower()): page for page in pages}
 
 
-def render_body(*, space: Space, body: str):  # noqa: ANN201 - RenderedMarkdown
-    """Render Markdown for a page in ``space``, resolving wikilinks to pages or red links."""
-    targets = _lookup_targets(space, parse_wikilinks(body))
+def render_body(*, space: Space, body: str, viewer: AbstractBaseUser | None):  # noqa: ANN201
+    """Render Markdown for a page in ``space``, resolving wikilinks to pages or red links.
+
+    ``viewer`` is whose rights decide which other spaces' pages may show as existing: the
+    author when a revision is saved, the requesting user for a preview. Returns the
+    ``RenderedMarkdown`` and the pages its links resolved to.
+    """
+    targets = _lookup_targets(space, parse_wikilinks(body), viewer)
 
     def resolve(link: WikiLink) -> ResolvedLink:
         key = link.space_key or space.key
@@ -406,7 +415,9 @@ def _refresh_current_rendering(pages: Iterable[Page]) -> None:
         revision = page.current_revision
         if revision is None:
             continue
-        rendered, targets = render_body(space=page.space, body=revision.body)
+        rendered, targets = render_body(
+            space=page.space, body=revision.body, viewer=revision.author
+        )
         revision.rendered_html = rendered.html
         revision.toc = [dataclasses.asdict(heading) for heading in rendered.toc]
         revision.save(update_fields=["rendered_html", "toc"])
@@ -437,7 +448,7 @@ def _append_revision(
     merged: bool = False,
 ) -> Revision:
     """Insert the next revision of a locked page, point the page at it, refresh caches."""
-    rendered, targets = render_body(space=page.space, body=body)
+    rendered, targets = render_body(space=page.space, body=body, viewer=author)
     last = Revision.objects.filter(page=page).aggregate(last=Max("number"))["last"] or 0
     revision = Revision.objects.create(
         page=page,
@@ -957,7 +968,7 @@ def mark_verified(*, page: Page, by: AbstractBaseUser, today: date | None = None
 
     A page with a review date gets the next one ``REVIEW_INTERVAL_DAYS`` from today.
     """
-    if not _can_verify(by, page):
+    if not selectors.can_verify_page(user=by, page=page):
         raise WikiPermissionError(_("Only the page's owners or a space admin can verify it."))
     today = today or timezone.localdate()
     page.verified_at = timezone.now()

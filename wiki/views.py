@@ -383,7 +383,7 @@ def page_view(request: HttpRequest, key: str, path: str) -> HttpResponse:
         children=page.children.filter(deleted_at__isnull=True).order_by("title"),
         sections={section.title: section.index for section in sections if section.index},
         is_stale=page.review_by is not None and page.review_by <= today,
-        can_verify=services._can_verify(request.user, page),
+        can_verify=selectors.can_verify_page(user=request.user, page=page),
         watching=selectors.is_watching(user=request.user, page=page),
         comment_form=forms.CommentForm(),
         attachment_form=forms.AttachmentForm(),
@@ -529,7 +529,9 @@ def section_edit(request: HttpRequest, key: str, path: str, index: int) -> HttpR
 def page_preview(request: HttpRequest, key: str) -> HttpResponse:
     """Render posted Markdown as it would appear in the space (for the live preview)."""
     space = selectors.get_space_for_user(user=request.user, key=key)
-    rendered, _targets = services.render_body(space=space, body=request.POST.get("body", ""))
+    rendered, _targets = services.render_body(
+        space=space, body=request.POST.get("body", ""), viewer=request.user
+    )
     context = {"space": space, "preview_html": rendered.html, "toc": rendered.toc}
     return _render(request, "wiki/page_preview.html", context, partial="preview")
 

@@ -298,4 +298,28 @@ def test_templates_create_prefilled_pages(space, teammate, client_for):
     assert client.post(url, {"name": "Runbook", "body": "# {{title}}\n"}).status_code == 302
     template = space.templates.get()
     form = client.get(f"/wiki/platform/new?template={template.pk}&title=X")
-    assert "# X\n" in form.content.decode()
+    assert "# X</textarea>" in form.content.decode()
+
+
+def test_preview_does_not_reveal_pages_of_private_spaces(
+    space, page, public_space, outsider, teammate, client_for
+):
+    body = {"body": "[[platform:Deploy guide]]"}
+    url = reverse("wiki:page-preview", kwargs={"key": public_space.key})
+    seen_by_outsider = client_for(outsider).post(url, body).content.decode()
+    assert "wikilink-missing" in seen_by_outsider
+    seen_by_teammate = client_for(teammate).post(url, body).content.decode()
+    assert "wikilink-missing" not in seen_by_teammate
+    assert f'href="/wiki/platform/{page.path}/"' in seen_by_teammate
+
+
+def test_presence_shows_who_else_is_editing(page, teammate, subject, client_for):
+    client_for(subject).get(_url("wiki:page-edit", page))
+    response = client_for(teammate).post(
+        _url("wiki:page-presence", page), headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert "Also editing now:" in response.content.decode()
+    assert "Subject" in response.content.decode()
+    form = client_for(teammate).get(_url("wiki:page-edit", page)).content.decode()
+    assert "Also editing now:" in form
