@@ -27,5 +27,6 @@
       }
     });
     input.addEventListener("change", show);
+    show(); // a file chosen before this script ran
   });
 })();
