@@ -1,3 +1,14 @@
+"""REST routes of imports, mounted at ``/api/handover/`` (namespace ``api:handover``)."""
+
+from django.urls import path
+
+from handover import api
+
 app_name = "handover"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("imports/", api.SourceListApi.as_view(), name="import-list"),
+    path("imports/<int:source_id>/", api.SourceDetailApi.as_view(), name="import-detail"),
+    path("imports/<int:source_id>/cancel/", api.SourceCancelApi.as_view(), name="import-cancel"),
+    path("messages/search/", api.MessageSearchApi.as_view(), name="message-search"),
+]

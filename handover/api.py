@@ -1,0 +1,129 @@
+"""REST interfaces for imports: upload, status and progress, report, cancel, message search."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from rest_framework import serializers, status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from handover import selectors, services
+from handover.models import Source
+
+
+class SourceOutputSerializer(serializers.ModelSerializer):
+    """An import's state; the report comes with the detail only."""
+
+    percent_done = serializers.IntegerField(allow_null=True, read_only=True)
+
+    class Meta:
+        model = Source
+        fields = [
+            "id",
+            "original_name",
+            "format",
+            "size_bytes",
+            "status",
+            "messages_done",
+            "messages_total",
+            "percent_done",
+            "cancel_requested",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+
+
+class SourceDetailOutputSerializer(SourceOutputSerializer):
+    class Meta(SourceOutputSerializer.Meta):
+        fields = [*SourceOutputSerializer.Meta.fields, "report"]
+
+
+class SourceListApi(APIView):
+    """The user's imports (GET), or upload a new export and queue its import (POST)."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema_serializer(component_name="ImportUpload")
+    class InputSerializer(serializers.Serializer):
+        file = serializers.FileField()
+        format = serializers.CharField(required=False, allow_blank=True, max_length=32)
+
+    @extend_schema(responses=SourceOutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(
+            selectors.list_sources_for_user(user=request.user), request, view=self
+        )
+        return paginator.get_paginated_response(SourceOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: SourceDetailOutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            source = services.create_source(
+                owner=request.user,
+                uploaded_file=data.validated_data["file"],
+                format=data.validated_data.get("format") or None,
+            )
+        except services.ImportRejectedError as error:
+            return Response({"file": [str(error)]}, status=status.HTTP_400_BAD_REQUEST)
+        source = services.start_import(source=source, by=request.user)
+        return Response(SourceDetailOutputSerializer(source).data, status=status.HTTP_201_CREATED)
+
+
+class SourceDetailApi(APIView):
+    """One import: status, progress and report."""
+
+    @extend_schema(responses=SourceDetailOutputSerializer)
+    def get(self, request: Request, source_id: int) -> Response:
+        source = selectors.get_source_for_user(source_id=source_id, user=request.user)
+        return Response(SourceDetailOutputSerializer(source).data)
+
+
+class SourceCancelApi(APIView):
+    """Ask a queued or running import to stop; 409 when it is not running."""
+
+    @extend_schema(request=None, responses={200: SourceOutputSerializer})
+    def post(self, request: Request, source_id: int) -> Response:
+        source = selectors.get_source_for_user(source_id=source_id, user=request.user)
+        try:
+            source = services.cancel_import(source=source, by=request.user)
+        except services.InvalidTransitionError as error:
+            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        return Response(SourceOutputSerializer(source).data)
+
+
+class MessageSearchApi(APIView):
+    """Full-text search over the user's imported messages."""
+
+    @extend_schema_serializer(component_name="MessageHit")
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField(source="message.pk")
+        conversation = serializers.CharField(source="message.conversation.name")
+        conversation_id = serializers.IntegerField(source="message.conversation_id")
+        thread_id = serializers.IntegerField(source="message.thread_id")
+        author = serializers.CharField(source="message.author.display_name", default="")
+        sent_at = serializers.DateTimeField(source="message.sent_at")
+        snippet_html = serializers.CharField(source="snippet")
+
+    @extend_schema(
+        parameters=[OpenApiParameter("q", str, required=True)],
+        responses=OutputSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        query = str(request.query_params.get("q", "")).strip()
+        if not query:
+            return Response(
+                {"q": ["Type something to search for."]}, status=status.HTTP_400_BAD_REQUEST
+            )
+        if len(query) > 500:
+            return Response(
+                {"q": ["Ensure this field has no more than 500 characters."]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        hits = selectors.search_messages(user=request.user, query=query)
+        return Response({"results": self.OutputSerializer(hits, many=True).data})
