@@ -11,6 +11,7 @@ nothing; a later export adds only new messages and updates edited ones.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -467,6 +468,9 @@ def run_import(
         return None
     except ImportFormatError as error:
         return _finish(source_id, token, Source.Status.FAILED, error=str(error))
+    except OSError as error:
+        message = _("The export could not be read any more: %(error)s") % {"error": error}
+        return _finish(source_id, token, Source.Status.FAILED, error=message)
     except Exception as error:
         logger.exception("Import %s failed.", source_id)
         message = _("The import stopped on an unexpected error: %(error)s") % {
@@ -567,6 +571,31 @@ def _upsert_message_rows(rows: list[tuple]) -> None:
         )
 
 
+def _key(value: str) -> str:
+    """An export's id as stored (at most 255 characters); longer ids keep a hash of the rest.
+
+    Truncating alone could make two long Message-IDs that share a prefix one message.
+    """
+    if len(value) <= 255:
+        return value
+    digest = hashlib.blake2b(value.encode("utf-8", "replace"), digest_size=16).hexdigest()
+    return f"{value[:222]}~{digest}"
+
+
+def _with_stored_keys(record: MessageRecord) -> MessageRecord:
+    """The record with every id in its stored form, so caches and rows agree."""
+    keys = {
+        "key": _key(record.key),
+        "conversation_key": _key(record.conversation_key),
+        "thread_key": _key(record.thread_key),
+        "author_key": _key(record.author_key) if record.author_key else record.author_key,
+        "reply_to_key": _key(record.reply_to_key) if record.reply_to_key else None,
+    }
+    if all(getattr(record, name) == value for name, value in keys.items()):
+        return record
+    return dataclasses.replace(record, **keys)
+
+
 def _json_text(value: list | dict) -> str:
     """Canonical JSON text, computed once per message for both the hash and the COPY."""
     if not value:
@@ -601,7 +630,7 @@ class _BatchWriter:
     cleared when it grows large, so memory stays flat on any export size.
     """
 
-    THREAD_CACHE_LIMIT = 200_000
+    THREAD_CACHE_LIMIT = 50_000
     FLUSH_EVERY_SECONDS = 5.0
 
     def __init__(
@@ -672,10 +701,18 @@ class _BatchWriter:
     def add(self, record: Record, position: int) -> None:
         """Buffer one record; write the batch when it is full or has waited long enough."""
         if isinstance(record, MessageRecord):
+            if max(map(len, (record.key, record.thread_key, record.conversation_key))) > 255 or (
+                len(record.reply_to_key or "") > 255 or len(record.author_key or "") > 255
+            ):
+                record = _with_stored_keys(record)
             self.messages.append(record)
         elif isinstance(record, PersonRecord):
+            if len(record.key) > 255:
+                record = dataclasses.replace(record, key=_key(record.key))
             self.people.append(record)
         elif isinstance(record, ConversationRecord):
+            if len(record.key) > 255:
+                record = dataclasses.replace(record, key=_key(record.key))
             self.conversations.append(record)
         elif isinstance(record, SkippedItem):
             self.skipped.append(record)
@@ -856,7 +893,7 @@ class _BatchWriter:
                     owner_id=self.owner_id,
                     person_id=person_id,
                     platform=self.platform,
-                    external_key=record.key[:255],
+                    external_key=_key(record.key),
                 )
             )
             self.person_ids[record.key] = person_id
@@ -879,7 +916,7 @@ class _BatchWriter:
             conversation, _created = Conversation.objects.get_or_create(
                 owner_id=self.owner_id,
                 platform=self.platform,
-                external_key=record.key[:255],
+                external_key=_key(record.key),
                 defaults={"name": state[0], "kind": state[1], "topic": state[2]},
             )
             conversation_id = conversation.pk
@@ -957,13 +994,11 @@ class _BatchWriter:
         self._ensure_people(r.author_key for r in self.messages if r.author_key)
         latest: dict[tuple[int, str], MessageRecord] = {}
         for record in self.messages:
-            pair = (self.conversation_ids[record.conversation_key], record.key[:255])
+            pair = (self.conversation_ids[record.conversation_key], _key(record.key))
             if pair in latest:
                 self.report["duplicates"] += 1
             latest[pair] = record
-        self._thread_ids_for(
-            {(pair[0], (r.thread_key or r.key)[:255]) for pair, r in latest.items()}
-        )
+        self._thread_ids_for({(pair[0], _key(r.thread_key or r.key)) for pair, r in latest.items()})
         existing = self._existing_messages(list(latest))
         rows: list[tuple] = []
         totals = self.report["totals"]
@@ -1002,14 +1037,14 @@ class _BatchWriter:
             rows.append(
                 (
                     pair[0],
-                    self.thread_ids[(pair[0], (record.thread_key or record.key)[:255])],
+                    self.thread_ids[(pair[0], _key(record.thread_key or record.key))],
                     pair[1],
                     self.person_ids.get(record.author_key) if record.author_key else None,
                     record.sent_at,
                     text,
                     _clean(record.raw),
                     subject,
-                    (record.reply_to_key or "")[:255],
+                    _key(record.reply_to_key or ""),
                     record.edited_at,
                     record.kind,
                     attachments_json,

@@ -319,3 +319,87 @@ def test_every_real_export_is_stored_whole_and_once(shared_data: Path, subject, 
     again = _import(subject, path)
     assert again.report["totals"] == {"new": 0, "updated": 0, "unchanged": len(messages)}
     assert Message.objects.count() == len(messages)
+
+
+def test_a_slack_export_without_users_json_still_imports(
+    shared_data: Path,
+    tmp_path: Path,
+    subject,  # noqa: ANN001
+) -> None:
+    copy = tmp_path / "no-users"
+    shutil.copytree(shared_data / "slack" / "houstondatavis", copy)
+    (copy / "users.json").unlink()
+    expected = count_slack_export(copy)
+    source = _import(subject, copy)
+    assert source.status == Source.Status.SUCCEEDED
+    assert Message.objects.count() == expected.messages
+    assert any("users.json" in item["location"] for item in source.report["skipped"])
+    # Authors are still people, named by their Slack id.
+    assert Message.objects.filter(author__isnull=False).exists()
+
+
+def test_a_failure_midway_keeps_whole_batches_and_says_why(
+    shared_data: Path,
+    tmp_path: Path,
+    subject,  # noqa: ANN001
+) -> None:
+    """The export disappears during the import: the source fails clearly, batches stay whole."""
+    copy = tmp_path / "vanishing"
+    shutil.copytree(shared_data / "slack" / "houstondatavis", copy)
+    source = services.create_source(owner=subject, path=copy)
+    services.start_import(source=source, by=subject, schedule=False)
+
+    def remove_the_export(progress: services.ImportProgress) -> None:
+        if progress.messages_done and copy.exists():
+            shutil.rmtree(copy)
+
+    finished = services.run_import(
+        source_id=source.pk, batch_size=100, on_progress=remove_the_export
+    )
+    assert finished is not None
+    assert finished.status == Source.Status.FAILED
+    assert finished.error
+    assert finished.report["errors"] == [finished.error]
+    assert Message.objects.count() == finished.messages_done
+    assert finished.messages_done % 100 == 0
+
+
+def test_long_ids_stay_distinct_and_match_again(subject) -> None:  # noqa: ANN001
+    """Two Message-IDs longer than a column that share their first 255 characters."""
+    from datetime import UTC, datetime
+
+    from handover.importers.base import ConversationRecord, MessageRecord, PersonRecord
+
+    prefix = "<" + "x" * 300
+    records = [
+        PersonRecord(key="p" * 400, display_name="Long"),
+        ConversationRecord(key="list-" + "l" * 300, name="A list"),
+        *[
+            MessageRecord(
+                key=f"{prefix}{n}@example.com>",
+                conversation_key="list-" + "l" * 300,
+                thread_key=f"{prefix}1@example.com>",
+                author_key="p" * 400,
+                sent_at=datetime(2024, 1, n, tzinfo=UTC),
+                text=f"message {n}",
+                reply_to_key=f"{prefix}1@example.com>" if n > 1 else None,
+            )
+            for n in (1, 2)
+        ],
+    ]
+    totals = []
+    for _attempt in range(2):
+        source = Source.objects.create(owner=subject, format="email", run_token="t")
+        writer = services._BatchWriter(source=source, token="t", batch_size=10, on_progress=None)
+        for position, record in enumerate(records, start=1):
+            writer.add(record, position)
+        writer.flush()
+        totals.append(writer.report["totals"])
+    assert totals == [
+        {"new": 2, "updated": 0, "unchanged": 0},
+        {"new": 0, "updated": 0, "unchanged": 2},
+    ]
+    assert Message.objects.count() == 2
+    assert Thread.objects.count() == 1
+    assert Person.objects.count() == 1
+    assert all(len(m.external_id) <= 255 for m in Message.objects.all())

@@ -232,3 +232,40 @@ def test_an_unknown_format_choice_is_refused(
     )
     _refused(response, settings)
     assert b"Select a valid choice" in response.content
+
+
+def _zip_bytes(entries: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_a_zip_with_escaping_paths_is_refused(client_for, subject, settings) -> None:  # noqa: ANN001
+    data = _zip_bytes({"../../outside/channels.json": b"[]", "/etc/users.json": b"[]"})
+    response = client_for(subject).post(
+        "/handover/imports/new/", {"file": SimpleUploadedFile("escape.zip", data)}
+    )
+    _refused(response, settings)
+    assert b"escape.zip" in response.content
+    assert not (Path(settings.MEDIA_ROOT).parent / "outside").exists()
+
+
+def test_a_zip_bomb_is_refused(client_for, subject, settings) -> None:  # noqa: ANN001
+    data = _zip_bytes({"general/2020-01-01.json": b"[" + b" " * (40 * 1024 * 1024) + b"]"})
+    assert len(data) < 200 * 1024
+    response = client_for(subject).post(
+        "/handover/imports/new/", {"file": SimpleUploadedFile("bomb.zip", data)}
+    )
+    _refused(response, settings)
+    assert b"zip bomb" in response.content
+
+
+def test_an_overlong_search_is_refused_clearly(client_for, subject) -> None:  # noqa: ANN001
+    response = client_for(subject).get("/handover/search/", {"q": "x" * 501})
+    assert response.status_code == 400
+    assert b"Ensure this value has at most 500 characters" in response.content
