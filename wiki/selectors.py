@@ -110,8 +110,13 @@ def readable_pages(*, user: AbstractBaseUser, include_deleted: bool = False) -> 
 
 
 def _page_queryset(user: AbstractBaseUser, include_deleted: bool) -> QuerySet[Page]:
-    return readable_pages(user=user, include_deleted=include_deleted).select_related(
-        "space", "parent", "current_revision", "current_revision__author", "verified_by"
+    # The search columns are large and only the search reads them.
+    return (
+        readable_pages(user=user, include_deleted=include_deleted)
+        .select_related(
+            "space", "parent", "current_revision", "current_revision__author", "verified_by"
+        )
+        .defer("search_vector", "search_text")
     )
 
 

@@ -63,6 +63,7 @@ from wiki.rendering import (
     render_markdown,
     replace_section,
     rewrite_wikilinks,
+    split_sections,
 )
 from wiki.text import RESERVED_SLUGS, cjk_bigrams, find_mentions, slug_for_title
 
@@ -405,6 +406,25 @@ def _index(page: Page, body: str) -> None:
     )
 
 
+def _toc_entries(rendered, body: str) -> list[dict]:  # noqa: ANN001 - RenderedMarkdown
+    """The table of contents as JSON, each heading with the section index that edits it.
+
+    Stored with the revision so that viewing a page never parses Markdown; headings that
+    start no section (inside a list or a quote) carry no index.
+    """
+    sections = [section for section in split_sections(body) if section.index]
+    entries, cursor = [], 0
+    for heading in rendered.toc:
+        entry = dataclasses.asdict(heading)
+        for position in range(cursor, len(sections)):
+            if sections[position].title == heading.text:
+                entry["section"] = sections[position].index
+                cursor = position + 1
+                break
+        entries.append(entry)
+    return entries
+
+
 def _refresh_current_rendering(pages: Iterable[Page]) -> None:
     """Re-render the cached HTML of the pages' current revisions after a link target changed.
 
@@ -419,7 +439,7 @@ def _refresh_current_rendering(pages: Iterable[Page]) -> None:
             space=page.space, body=revision.body, viewer=revision.author
         )
         revision.rendered_html = rendered.html
-        revision.toc = [dataclasses.asdict(heading) for heading in rendered.toc]
+        revision.toc = _toc_entries(rendered, revision.body)
         revision.save(update_fields=["rendered_html", "toc"])
         _sync_links(page, rendered.links, targets)
 
@@ -459,7 +479,7 @@ def _append_revision(
         base_revision=base_revision,
         merged=merged,
         rendered_html=rendered.html,
-        toc=[dataclasses.asdict(heading) for heading in rendered.toc],
+        toc=_toc_entries(rendered, body),
     )
     page.current_revision = revision
     page.updated_at = revision.created_at

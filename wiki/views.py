@@ -369,7 +369,6 @@ def page_view(request: HttpRequest, key: str, path: str) -> HttpResponse:
         return page
     context = _space_context(request, page.space)
     revision = page.current_revision
-    sections = split_sections(revision.body) if revision else []
     today = timezone.localdate()
     context.update(
         page=page,
@@ -381,7 +380,6 @@ def page_view(request: HttpRequest, key: str, path: str) -> HttpResponse:
         attachments=selectors.list_attachments(page=page),
         comments=selectors.list_comments(page=page),
         children=page.children.filter(deleted_at__isnull=True).order_by("title"),
-        sections={section.title: section.index for section in sections if section.index},
         is_stale=page.review_by is not None and page.review_by <= today,
         can_verify=selectors.can_verify_page(user=request.user, page=page),
         watching=selectors.is_watching(user=request.user, page=page),

@@ -323,3 +323,11 @@ def test_presence_shows_who_else_is_editing(page, teammate, subject, client_for)
     assert "Subject" in response.content.decode()
     form = client_for(teammate).get(_url("wiki:page-edit", page)).content.decode()
     assert "Also editing now:" in form
+
+
+def test_page_view_links_each_heading_to_its_section_editor(page, teammate, successor, client_for):
+    html = client_for(teammate).get(_url("wiki:page-view", page)).content.decode()
+    assert f'href="{_url("wiki:section-edit", page, index=2)}"' in html
+    assert 'aria-label="Edit section Rollback"' in html
+    reader_html = client_for(successor).get(_url("wiki:page-view", page)).content.decode()
+    assert 'class="section-edit"' not in reader_html
