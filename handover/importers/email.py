@@ -24,10 +24,10 @@ import email.header
 import email.message
 import email.utils
 import re
+from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.parser import BytesHeaderParser, BytesParser
+from email.parser import BytesParser
 from email.policy import compat32
 from pathlib import PurePosixPath
 from typing import BinaryIO
@@ -73,6 +73,7 @@ OUTLOOK_BLOCK = re.compile(
     r"\s*-{2,}|_{10,}\s*$)",
     re.IGNORECASE,
 )
+SURROGATES = re.compile("[\udc80-\udcff]")
 LIST_FOOTER = re.compile(r"^_{20,}\s*$")
 # One message larger than this keeps only its first bytes: a mailbox with a
 # huge attachment must not take the worker's memory.
@@ -111,38 +112,43 @@ def _split_mbox(stream: BinaryIO) -> Iterator[tuple[bytes, list[bytes]]]:
     size = 0
     previous_blank = True
     started = False
+    append = lines.append
     for line in stream:
-        if previous_blank and line.startswith(b"From ") and (not started or FROM_LINE.match(line)):
+        if line[:5] == b"From " and previous_blank and (not started or FROM_LINE.match(line)):
             if started and (lines or from_line):
                 yield from_line, lines
             from_line, lines, size, started = line, [], 0, True
+            append = lines.append
             previous_blank = False
             continue
-        if not started:
-            started = True
-        previous_blank = not line.strip()
+        started = True
+        previous_blank = line.isspace() or not line
         if size < MAX_MESSAGE_BYTES:
             # mboxrd escapes body lines that start with "From " as ">From ".
-            lines.append(line[1:] if line.startswith(b">From ") else line)
+            append(line[1:] if line[:6] == b">From " else line)
             size += len(line)
     if lines or from_line:
         yield from_line, lines
 
 
-def _header(message: email.message.Message, name: str) -> str:
-    """A header's text: raw bytes decoded with fallbacks, RFC 2047 words decoded, never an error."""
-    wanted = name.lower()
-    for header_name, value in message.raw_items():
-        if header_name.lower() == wanted:
-            return _decode_header(value)
-    return ""
+class _Headers:
+    """A parsed message's headers by lower-case name (first occurrence), decoded on access."""
+
+    def __init__(self, message: email.message.Message) -> None:
+        self.raw: dict[str, str] = {}
+        for name, value in message.raw_items():
+            self.raw.setdefault(name.lower(), value)
+
+    def __getitem__(self, name: str) -> str:
+        """A header's text: bytes decoded with fallbacks, RFC 2047 words decoded, never an error."""
+        return _decode_header(self.raw.get(name.lower()))
 
 
 def _decode_header(value: object) -> str:
     if value is None:
         return ""
     text = str(value)
-    if any("\udc80" <= char <= "\udcff" for char in text):
+    if not text.isascii() and SURROGATES.search(text):
         # Non-ASCII bytes in a header (no RFC 2047): the parser kept them as surrogates.
         text = decode_text(text.encode("utf-8", "surrogateescape"))
     if "=?" not in text:
@@ -212,8 +218,7 @@ def strip_quotes_and_signature(body: str) -> str:
     return text
 
 
-def _parse_date(message: email.message.Message, from_line: str) -> datetime | None:
-    value = _header(message, "Date")
+def _parse_date(value: str, from_line: str) -> datetime | None:
     if value:
         try:
             moment = email.utils.parsedate_to_datetime(value)
@@ -277,15 +282,37 @@ def _conversation_of(list_id_header: str, file_conversation: str) -> tuple[str, 
     return file_conversation, file_conversation.removeprefix("mbox:")
 
 
-@dataclass
-class _Planned:
-    """One message's identity and place in its thread, worked out before it is parsed fully."""
+# Headers the thread planner needs; it reads them without the email package (it is slow).
+PLAN_HEADERS = frozenset({b"message-id", b"in-reply-to", b"references", b"subject", b"list-id"})
 
-    conversation: str
-    key: str
-    thread_key: str = ""
-    reply_to_key: str | None = None
-    duplicate_of: str | None = None
+
+def _scan_headers(lines: list[bytes]) -> dict[bytes, str]:
+    """The planner's headers from a message's header block, unfolded and decoded."""
+    found: dict[bytes, list[bytes]] = {}
+    current: list[bytes] | None = None
+    for line in lines:
+        if not line.strip():
+            break
+        if line[:1] in (b" ", b"\t"):
+            if current is not None:
+                current.append(line.strip())
+            continue
+        name, colon, value = line.partition(b":")
+        name = name.strip().lower()
+        if colon and name in PLAN_HEADERS and name not in found:
+            current = found[name] = [value.strip()]
+        else:
+            current = None
+    return {
+        name: _decode_header(b" ".join(parts).decode("ascii", "surrogateescape"))
+        for name, parts in found.items()
+    }
+
+
+def _node(conversation: str, message_id: str) -> int:
+    """A compact in-process id for a message id within its conversation."""
+    # hash() of a str is only stable inside one process, which is all the planner needs.
+    return hash((conversation, message_id))
 
 
 class EmailImporter:
@@ -308,8 +335,8 @@ class EmailImporter:
 
         Each file is read twice: once for the headers that place messages in
         threads (an archive may hold a reply before the message it answers),
-        then once for the records. Memory grows with the number of messages'
-        ids, never with their size.
+        then once for the records. Memory holds a few numbers per message,
+        never message text.
         """
         yield from source.iter_skipped()
         state = _State()
@@ -323,48 +350,68 @@ class EmailImporter:
             found = True
             file_conversation = f"mbox:{PurePosixPath(name).stem}"
             with source.open_member(name) as stream:
-                plan = state.plan(_split_mbox(stream), file_conversation)
+                state.threads.plan(_split_mbox(stream), file_conversation)
             with source.open_member(name) as stream:
-                yield from self._iter_mailbox(name, stream, plan, file_conversation, state)
+                yield from self._iter_mailbox(name, stream, file_conversation, state)
         if not found:
             raise ImportFormatError(
                 f"{source.name}: no mbox file, .eml message or mailing-list archive found."
             )
 
     def _iter_mailbox(
-        self,
-        name: str,
-        stream: BinaryIO,
-        plan: list[_Planned | None],
-        file_conversation: str,
-        state: _State,
+        self, name: str, stream: BinaryIO, file_conversation: str, state: _State
     ) -> Iterator[Record]:
         parser = BytesParser(policy=compat32)
         for index, (from_line_bytes, lines) in enumerate(_split_mbox(stream)):
             location = f"{name}#{index + 1}"
-            planned = plan[index]
-            if planned is None:
+            data = b"".join(lines)
+            if not data.strip():
                 yield SkippedItem(location, "an empty message")
                 continue
-            if planned.duplicate_of:
-                yield SkippedItem(
-                    location, f"duplicate of the earlier message {planned.duplicate_of}"
-                )
-                continue
             try:
-                message = parser.parsebytes(b"".join(lines))
+                message = parser.parsebytes(data)
             except Exception as error:  # noqa: BLE001 - the email package may raise anything
                 yield SkippedItem(location, f"unreadable message ({error})")
                 continue
-            from_line = decode_text(from_line_bytes).strip()
-            yield from self._records(message, from_line, planned, state)
+            yield from self._records(
+                message, from_line_bytes, data, location, file_conversation, state
+            )
 
     def _records(
-        self, message: email.message.Message, from_line: str, planned: _Planned, state: _State
+        self,
+        message: email.message.Message,
+        from_line_bytes: bytes,
+        data: bytes,
+        location: str,
+        file_conversation: str,
+        state: _State,
     ) -> Iterator[Record]:
+        headers = _Headers(message)
         conversation_key, conversation_name = _conversation_of(
-            _header(message, "List-Id"), planned.conversation
+            headers["List-Id"], file_conversation
         )
+        ids = _message_ids(headers["Message-ID"])
+        key = ids[0] if ids else f"synthetic:{stable_key(from_line_bytes, data)}"
+        from_header = headers["From"]
+        subject = headers["Subject"]
+        body, attachments = _body_and_attachments(message)
+        # Same Message-ID, same sender, subject and body: the same mail delivered twice.
+        fingerprint = hash((from_header, subject, body))
+        emitted = state.emitted
+        node = _node(conversation_key, key)
+        thread_key = state.threads.thread_key(conversation_key, key)
+        if node in emitted:
+            if emitted[node] == fingerprint:
+                yield SkippedItem(location, f"duplicate of the earlier message {key}")
+                return
+            # Same Message-ID, different mail (a broken mailer): keep both, apart.
+            count = 2
+            while _node(conversation_key, f"{key}#{count}") in emitted:
+                count += 1
+            key = f"{key}#{count}"
+            node = _node(conversation_key, key)
+        emitted[node] = fingerprint
+
         if conversation_key not in state.conversations:
             state.conversations.add(conversation_key)
             yield ConversationRecord(
@@ -372,8 +419,8 @@ class EmailImporter:
                 name=conversation_name,
                 kind=ConversationRecord.Kind.MAILING_LIST,
             )
-
-        address, display = _address(_header(message, "From"))
+        from_line = decode_text(from_line_bytes).strip()
+        address, display = _address(from_header)
         if not address:
             # Pipermail's From_ line carries the sender when the header is missing.
             address, display = _address(from_line.split("  ")[0].removeprefix("From "))
@@ -382,156 +429,134 @@ class EmailImporter:
             state.people.add(author_key)
             yield PersonRecord(key=author_key, display_name=display or author_key, email=address)
 
-        body, attachments = _body_and_attachments(message)
-        sent_at = _parse_date(message, from_line)
+        sent_at = _parse_date(headers["Date"], from_line)
         if sent_at is None:
             sent_at = state.last_sent_at
         state.last_sent_at = sent_at
+        in_reply_to = _message_ids(headers["In-Reply-To"])
+        parent = (in_reply_to or _message_ids(headers["References"])[-1:] or [None])[0]
         text = strip_quotes_and_signature(body) or body.strip()
         yield MessageRecord(
-            key=planned.key,
+            key=key,
             conversation_key=conversation_key,
-            thread_key=planned.thread_key,
+            thread_key=thread_key,
             author_key=author_key,
             sent_at=sent_at,
             text=text,
             raw=body,
-            subject=_header(message, "Subject"),
-            reply_to_key=planned.reply_to_key,
+            subject=subject,
+            reply_to_key=parent if parent and _node(conversation_key, parent) in emitted else None,
             attachments=attachments,
         )
 
 
 class _State:
-    """What the importer remembers across files: people, lists, thread of every message id."""
+    """What the importer remembers across files: people, lists, threads, emitted keys."""
 
     def __init__(self) -> None:
         self.people: set[str] = set()
         self.conversations: set[str] = set()
-        # (conversation, message key) -> thread key, for every message already placed.
-        self.thread_of: dict[tuple[str, str], str] = {}
-        self.fingerprints: dict[tuple[str, str], str] = {}
-        # (conversation, normalised subject) -> thread key of the first thread with it.
-        self.subject_thread: dict[tuple[str, str], str] = {}
+        # Every message yielded (by its planner node) -> fingerprint of its content.
+        self.emitted: dict[int, int] = {}
+        self.threads = _Threads()
         self.last_sent_at = datetime(1970, 1, 1, tzinfo=UTC)
 
-    def plan(
-        self, messages: Iterator[tuple[bytes, list[bytes]]], file_conversation: str
-    ) -> list[_Planned | None]:
-        """Keys, threads and duplicates of one mailbox's messages, from their headers.
 
-        Threads are the connected parts of the graph of Message-ID, References
-        and In-Reply-To (so a reply found before its parent still joins it);
-        a reply whose ancestors are all missing joins the first thread with
-        the same normalised subject. A thread's key is that of its first
-        message (in file order) that answers nobody in the file, or the thread
-        already known from an earlier file.
-        """
-        header_parser = BytesHeaderParser(policy=compat32)
-        planned: list[_Planned | None] = []
-        links: list[tuple[list[str], str, bool]] = []
-        parent: dict[tuple[str, str], tuple[str, str]] = {}
+class _Threads:
+    """Places every message in a thread before any message is parsed fully.
 
-        def find(node: tuple[str, str]) -> tuple[str, str]:
-            root = node
-            while parent.setdefault(root, root) != root:
-                root = parent[root]
-            while parent[node] != root:
-                parent[node], node = root, parent[node]
-            return root
+    Threads are the connected parts of the graph of Message-ID, References and
+    In-Reply-To (so a reply met before its parent still joins it). A reply
+    whose parent (In-Reply-To, else the last Reference) is not in the export
+    joins the first thread with the same normalised subject. A thread's key
+    is its first message (in file order) whose parent is not in the export,
+    or the key it already had from an earlier file. Per message the planner
+    keeps a few integers, so a mailbox of a million messages stays small.
+    """
 
-        present: set[tuple[str, str]] = set()
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+        self.present: set[int] = set()
+        self.root_key: dict[int, str] = {}
+        self.first_by_subject: dict[int, int] = {}
+
+    def find(self, node: int) -> int:
+        """The representative of ``node``'s thread, compressing the path on the way."""
+        parent = self.parent
+        root = node
+        while parent.setdefault(root, root) != root:
+            root = parent[root]
+        while parent[node] != root:
+            parent[node], node = root, parent[node]
+        return root
+
+    def union(self, first: int, second: int) -> None:
+        """Join two threads, keeping the key of one that already has one."""
+        a, b = self.find(first), self.find(second)
+        if a == b:
+            return
+        if a in self.root_key and b not in self.root_key:
+            a, b = b, a
+        self.parent[a] = b
+        self.root_key.pop(a, None)
+
+    def plan(self, messages: Iterator[tuple[bytes, list[bytes]]], file_conversation: str) -> None:
+        """Read one mailbox's headers and extend the threads with its messages."""
+        nodes = array("q")
+        parents = array("q")
+        subjects = array("q")
+        replies = bytearray()
+        candidate_keys: dict[int, str] = {}
         for from_line, lines in messages:
-            data = b"".join(lines)
-            if not data.strip():
-                planned.append(None)
-                links.append(([], "", False))
+            if not any(line.strip() for line in lines):
                 continue
-            head, _, body = data.partition(b"\n\n")
-            headers = header_parser.parsebytes(head + b"\n\n")
-            conversation, _ = _conversation_of(_header(headers, "List-Id"), file_conversation)
-            ids = _message_ids(_header(headers, "Message-ID"))
-            key = ids[0] if ids else f"synthetic:{stable_key(from_line, data)}"
-            subject = _header(headers, "Subject")
-            fingerprint = stable_key(_header(headers, "From"), subject, body)
-            node = (conversation, key)
-            if node in self.fingerprints:
-                if self.fingerprints[node] == fingerprint:
-                    planned.append(_Planned(conversation, key, duplicate_of=key))
-                    links.append(([], "", False))
-                    continue
-                count = 2
-                while (conversation, f"{key}#{count}") in self.fingerprints:
-                    count += 1
-                key = f"{key}#{count}"
-                node = (conversation, key)
-            self.fingerprints[node] = fingerprint
-            references = _message_ids(_header(headers, "References"))
-            in_reply_to = _message_ids(_header(headers, "In-Reply-To"))
-            ancestors = references + [ref for ref in in_reply_to if ref not in references]
+            headers = _scan_headers(lines)
+            conversation, _ = _conversation_of(headers.get(b"list-id", ""), file_conversation)
+            ids = _message_ids(headers.get(b"message-id", ""))
+            key = ids[0] if ids else f"synthetic:{stable_key(from_line, b''.join(lines))}"
+            node = _node(conversation, key)
+            references = _message_ids(headers.get(b"references", ""))
+            in_reply_to = _message_ids(headers.get(b"in-reply-to", ""))
             parent_id = (in_reply_to or references[-1:] or [None])[0]
-            item = _Planned(conversation, key)
-            placed = (conversation, parent_id)
-            if parent_id and (placed in self.thread_of or placed in present):
-                item.reply_to_key = parent_id
-            planned.append(item)
-            is_reply = bool(ancestors) or bool(REPLY_WORD.match(subject))
-            links.append((ancestors, normalise_subject(subject), is_reply))
-            present.add(node)
-            find(node)
-            for ancestor in ancestors:
-                parent[find((conversation, ancestor))] = find(node)
+            parent_node = _node(conversation, parent_id) if parent_id else 0
+            if parent_node not in self.present and node not in candidate_keys:
+                # Possibly a thread's first message: the only keys kept as text.
+                candidate_keys[node] = key
+            self.present.add(node)
+            self.find(node)
+            for ancestor in (*references, *in_reply_to):
+                self.union(_node(conversation, ancestor), node)
+            subject = headers.get(b"subject", "")
+            normalised = normalise_subject(subject)
+            nodes.append(node)
+            parents.append(parent_node)
+            subjects.append(hash((conversation, normalised)) if normalised else 0)
+            replies.append(1 if parent_id or REPLY_WORD.match(subject) else 0)
 
-        # A reply whose thread is not otherwise in this file joins by subject.
-        first_by_subject: dict[tuple[str, str], tuple[str, str]] = {}
-        for item, (ancestors, subject, is_reply) in zip(planned, links, strict=True):
-            if item is None or item.duplicate_of or not subject:
+        present = self.present
+        for node, parent_node, subject, reply in zip(
+            nodes, parents, subjects, replies, strict=True
+        ):
+            if not subject:
                 continue
-            node = (item.conversation, item.key)
-            subject_node = (item.conversation, subject)
-            earlier = first_by_subject.get(subject_node)
-            connected = any((item.conversation, a) in present for a in ancestors)
-            if earlier is not None and is_reply and not connected:
-                parent[find(node)] = find(earlier)
-            first_by_subject.setdefault(subject_node, node)
+            earlier = self.first_by_subject.get(subject)
+            if earlier is not None and reply and parent_node not in present:
+                self.union(node, earlier)
+            self.first_by_subject.setdefault(subject, node)
+        for node, parent_node in zip(nodes, parents, strict=True):
+            root = self.find(node)
+            if root not in self.root_key and parent_node not in present:
+                self.root_key[root] = candidate_keys[node]
+        for node in nodes:
+            # A cycle of replies has no message without a parent: its first message roots it.
+            self.root_key.setdefault(self.find(node), candidate_keys.get(node, ""))
 
-        # Each component's thread key: a thread from an earlier file, else its first root.
-        component_thread: dict[tuple[str, str], str] = {}
-        for item, (ancestors, subject, is_reply) in zip(planned, links, strict=True):
-            if item is None or item.duplicate_of:
-                continue
-            root = find((item.conversation, item.key))
-            if root in component_thread:
-                continue
-            known = next(
-                (
-                    self.thread_of[(item.conversation, a)]
-                    for a in ancestors
-                    if (item.conversation, a) in self.thread_of
-                ),
-                None,
-            )
-            if known is None and is_reply and subject:
-                known = self.subject_thread.get((item.conversation, subject))
-            if known is not None:
-                component_thread[root] = known
-        for item, (ancestors, _, _) in zip(planned, links, strict=True):
-            if item is None or item.duplicate_of:
-                continue
-            root = find((item.conversation, item.key))
-            answers_someone_here = any((item.conversation, a) in present for a in ancestors)
-            if root not in component_thread and not answers_someone_here:
-                component_thread[root] = item.key
-        for item, (_, subject, _) in zip(planned, links, strict=True):
-            if item is None or item.duplicate_of:
-                continue
-            root = find((item.conversation, item.key))
-            # A cycle of replies answers someone everywhere: its first message roots it.
-            item.thread_key = component_thread.setdefault(root, item.key)
-            self.thread_of[(item.conversation, item.key)] = item.thread_key
-            if subject:
-                self.subject_thread.setdefault((item.conversation, subject), item.thread_key)
-        return planned
+    def thread_key(self, conversation: str, key: str) -> str:
+        """The planned thread key of a message; its own key if it was not planned."""
+        node = _node(conversation, key)
+        if node not in self.present:
+            return key
+        return self.root_key.get(self.find(node)) or key
 
 
 importer = EmailImporter()

@@ -71,8 +71,9 @@ def _header_blocks(path: Path) -> list[dict[bytes, bytes]]:
 def _expected_threads(blocks: list[dict[bytes, bytes]]) -> int:
     """Threads by union-find over Message-ID, In-Reply-To and References, plus Re: subjects.
 
-    A reply none of whose ancestors is in the file joins the first message with
-    the same subject (list tags and Re:/AW:/Fwd: prefixes removed).
+    A reply whose parent (In-Reply-To, else the last Reference) is not in the
+    file joins the first message with the same subject (list tags and
+    Re:/AW:/Fwd: prefixes removed).
     """
     parent: dict[bytes, bytes] = {}
 
@@ -109,7 +110,9 @@ def _expected_threads(blocks: list[dict[bytes, bytes]]) -> int:
             bare = stripped
         bare = " ".join(bare.split()).casefold()
         is_reply = re.match(r"^\s*(\[[^\]]*\]\s*)*(re|aw|fwd?)\s*:", subject, re.I)
-        connected = any(ref in present for ref in refs)
+        in_reply_to = _ids(headers.get(b"in-reply-to", b""))
+        parent_id = (in_reply_to or _ids(headers.get(b"references", b""))[-1:] or [None])[0]
+        connected = parent_id in present
         if bare in roots_by_subject and (is_reply or refs) and not connected:
             union(node, roots_by_subject[bare])
         roots_by_subject.setdefault(bare, node)
