@@ -453,9 +453,11 @@ def run_import(
     )
     try:
         importer = get_importer(source.format)
-        with ExportSource(source.path) as export:
-            if source.messages_total is None and settings.IMPORT_COUNT_FIRST:
+        if source.messages_total is None and settings.IMPORT_COUNT_FIRST:
+            # Its own opening: the archive's read limits count each pass separately.
+            with ExportSource(source.path) as export:
                 writer.count_messages(importer.iter_records(export))
+        with ExportSource(source.path) as export:
             for position, record in enumerate(importer.iter_records(export), start=1):
                 if position <= source.checkpoint:
                     continue
@@ -937,11 +939,12 @@ class _BatchWriter:
         return entry
 
     def _thread_ids_for(self, wanted: set[tuple[int, str]]) -> None:
+        if len(self.thread_ids) + len(wanted) > self.THREAD_CACHE_LIMIT:
+            # Keep memory flat: start over (before looking up what this batch needs).
+            self.thread_ids.clear()
         missing = {pair for pair in wanted if pair not in self.thread_ids}
         if not missing:
             return
-        if len(self.thread_ids) > self.THREAD_CACHE_LIMIT:
-            self.thread_ids.clear()
         self._load_threads(missing)
         missing = {pair for pair in missing if pair not in self.thread_ids}
         if not missing:

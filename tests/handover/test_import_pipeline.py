@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import models
 
 from core.models import AuditEvent
 from handover import services
@@ -403,3 +404,23 @@ def test_long_ids_stay_distinct_and_match_again(subject) -> None:  # noqa: ANN00
     assert Thread.objects.count() == 1
     assert Person.objects.count() == 1
     assert all(len(m.external_id) <= 255 for m in Message.objects.all())
+
+
+def test_a_small_thread_cache_still_links_every_reply(
+    subject,  # noqa: ANN001
+    tmp_path: Path,
+    monkeypatch,  # noqa: ANN001
+) -> None:
+    """The writer forgets threads to keep memory flat; replies must still find their thread."""
+    from bench.slack_export_generator import generate_slack_export
+
+    monkeypatch.setattr(services._BatchWriter, "THREAD_CACHE_LIMIT", 300)
+    export = generate_slack_export(tmp_path / "export", messages=6000, channels=3)
+    expected = count_slack_export(export.path)
+    source = _import(subject, export.path, batch_size=500)
+    assert source.status == Source.Status.SUCCEEDED, source.error
+    assert Message.objects.count() == expected.messages == export.messages
+    assert Thread.objects.count() == expected.threads
+    replies = Message.objects.exclude(reply_to_key="")
+    assert replies.exists()
+    assert not replies.exclude(thread__root_key=models.F("reply_to_key")).exists()
