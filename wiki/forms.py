@@ -83,7 +83,12 @@ class SectionEditForm(PageEditForm):
 
 class MoveForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
-    parent = forms.IntegerField(label=_("Parent page"), required=False)
+    parent = forms.CharField(
+        label=_("Parent page"),
+        required=False,
+        max_length=1000,
+        help_text=_("The parent's address in this space, e.g. ops/runbooks; empty: top level."),
+    )
 
 
 class PageSettingsForm(forms.Form):

@@ -100,8 +100,11 @@ def _revision_number(value: str | None, default: int | None = None) -> int | Non
 @require_GET
 def space_list(request: HttpRequest) -> HttpResponse:
     """The spaces the user may read."""
-    spaces = selectors.list_spaces(user=request.user)
-    return render(request, "wiki/space_list.html", {"spaces": spaces})
+    context = {
+        "spaces": selectors.list_spaces(user=request.user),
+        "unread": selectors.count_unread_notifications(user=request.user),
+    }
+    return render(request, "wiki/space_list.html", context)
 
 
 @login_required
@@ -189,8 +192,20 @@ def space_stale(request: HttpRequest, key: str) -> HttpResponse:
     """Pages of the space past their review-by date."""
     space = selectors.get_space_for_user(user=request.user, key=key)
     context = _space_context(request, space)
-    context["pages"] = selectors.list_stale_pages(user=request.user, space=space)
-    context["heading"] = _("Pages to review in %(space)s") % {"space": space.name}
+    owner = None
+    if request.GET.get("owner"):
+        owner = User.objects.filter(username=request.GET["owner"]).first()
+        if owner is None:
+            raise Http404("No such owner.")
+    context["pages"] = selectors.list_stale_pages(user=request.user, space=space, owner=owner)
+    context["owner"] = owner
+    if owner is not None:
+        context["heading"] = _("Pages of %(owner)s to review in %(space)s") % {
+            "owner": owner.get_username(),
+            "space": space.name,
+        }
+    else:
+        context["heading"] = _("Pages to review in %(space)s") % {"space": space.name}
     return _render(request, "wiki/stale_list.html", context, partial="rows")
 
 
@@ -633,7 +648,8 @@ def page_move(request: HttpRequest, key: str, path: str) -> HttpResponse:
     context = _space_context(request, page.space)
     _require(context, "can_edit")
     form = forms.MoveForm(
-        request.POST or None, initial={"title": page.title, "parent": page.parent_id}
+        request.POST or None,
+        initial={"title": page.title, "parent": page.parent.path if page.parent else ""},
     )
     status = 200
     if request.method == "POST":
@@ -646,10 +662,14 @@ def page_move(request: HttpRequest, key: str, path: str) -> HttpResponse:
             else:
                 messages.success(request, _("Page moved. Its old address redirects here."))
                 return redirect(services.page_url(page))
+    # Suggestions only: a large space lists its first pages, any path can be typed.
     candidates = (
         selectors.list_pages(user=request.user, space=page.space)
         .exclude(pk=page.pk)
         .exclude(path__startswith=f"{page.path}/")
+        .select_related(None)
+        .prefetch_related(None)
+        .only("path", "title")[:200]
     )
     context.update(page=page, form=form, candidates=candidates)
     return render(request, "wiki/page_move.html", context, status=status)
@@ -657,11 +677,16 @@ def page_move(request: HttpRequest, key: str, path: str) -> HttpResponse:
 
 def _apply_move(request: HttpRequest, page: Page, data: dict) -> Page:
     parent = None
-    if data["parent"]:
+    parent_path = data["parent"].strip().strip("/")
+    if parent_path:
         try:
-            parent = selectors.get_page_by_id_for_user(user=request.user, page_id=data["parent"])
+            parent = selectors.get_page_for_user(
+                user=request.user, space_key=page.space.key, path=parent_path
+            )
         except Http404 as error:
-            raise services.InvalidMoveError(_("The chosen parent page does not exist.")) from error
+            raise services.InvalidMoveError(
+                _("There is no page at “%(path)s” in this space.") % {"path": parent_path}
+            ) from error
     # One form, two use cases: either both happen or neither does.
     with transaction.atomic():
         page = services.move_page(page=page, by=request.user, new_parent=parent)

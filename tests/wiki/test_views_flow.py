@@ -210,7 +210,7 @@ def test_rename_redirects_old_urls_and_actions(space, page, teammate, client_for
 def test_move_under_a_child_is_refused_with_a_message(space, page, teammate, client_for):
     child = services.create_page(space=space, author=teammate, title="Sub", parent=page)
     response = client_for(teammate).post(
-        _url("wiki:page-move", page), {"title": page.title, "parent": child.pk}
+        _url("wiki:page-move", page), {"title": page.title, "parent": child.path}
     )
     assert response.status_code == 400
     assert "under itself" in response.content.decode()
@@ -331,3 +331,58 @@ def test_page_view_links_each_heading_to_its_section_editor(page, teammate, succ
     assert 'aria-label="Edit section Rollback"' in html
     reader_html = client_for(successor).get(_url("wiki:page-view", page)).content.decode()
     assert 'class="section-edit"' not in reader_html
+
+
+def test_move_under_a_missing_parent_is_a_clear_error(page, teammate, client_for):
+    response = client_for(teammate).post(
+        _url("wiki:page-move", page), {"title": page.title, "parent": "no/such/page"}
+    )
+    assert response.status_code == 400
+    assert "There is no page at" in response.content.decode()
+    page.refresh_from_db()
+    assert page.path == "deploy-guide"
+
+
+def test_move_under_another_page_by_path(space, page, teammate, client_for):
+    ops = services.create_page(space=space, author=teammate, title="Ops")
+    response = client_for(teammate).post(
+        _url("wiki:page-move", page), {"title": page.title, "parent": "ops/"}
+    )
+    assert response.status_code == 302
+    page.refresh_from_db()
+    assert page.parent == ops
+    assert page.path == "ops/deploy-guide"
+
+
+def test_stale_list_per_owner(space, page, teammate, subject, client_for):
+    import datetime
+
+    other = services.create_page(space=space, author=subject, title="Subject page")
+    for each in (page, other):
+        services.set_review_by(page=each, by=teammate, review_by=datetime.date(2020, 1, 1))
+    url = reverse("wiki:space-stale", kwargs={"key": space.key})
+    client = client_for(teammate)
+    everything = client.get(url).content.decode()
+    assert "Deploy guide" in everything and "Subject page" in everything
+    mine = client.get(url, {"owner": "subject"}).content.decode()
+    assert "Subject page" in mine and "Deploy guide" not in mine
+    assert client.get(url, {"owner": "ghost"}).status_code == 404
+
+
+def test_user_text_is_escaped_in_every_template(space, teammate, manager, client_for):
+    payload = '<img src=x onerror="alert(1)">'
+    page = services.create_page(
+        space=space, author=teammate, title=f"T {payload}", body="text", summary=payload
+    )
+    services.set_page_tags(page=page, by=teammate, names=[payload])
+    services.add_comment(page=page, author=teammate, body=payload)
+    client = client_for(teammate)
+    for url in (
+        _url("wiki:page-view", page),
+        _url("wiki:page-history", page),
+        reverse("wiki:space-detail", kwargs={"key": space.key}),
+        reverse("wiki:search") + "?q=text",
+    ):
+        html = client.get(url).content.decode()
+        assert "<img src=x" not in html, url
+        assert "&lt;img src=x" in html, url
