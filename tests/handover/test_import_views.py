@@ -269,3 +269,22 @@ def test_an_overlong_search_is_refused_clearly(client_for, subject) -> None:  # 
     response = client_for(subject).get("/handover/search/", {"q": "x" * 501})
     assert response.status_code == 400
     assert b"Ensure this value has at most 500 characters" in response.content
+
+
+def test_the_thread_page_shows_edits_and_attachment_names(client_for, imported: Source) -> None:  # noqa: ANN001
+    client = client_for(imported.owner)
+    edited = Message.objects.filter(
+        conversation__owner=imported.owner, edited_at__isnull=False
+    ).first()
+    assert edited is not None, "the export has edited messages"
+    page = client.get(f"/handover/threads/{edited.thread_id}/").content.decode()
+    assert f'id="message-{edited.pk}"' in page
+    assert "(edited)" in page
+    shared = Message.objects.filter(
+        conversation__owner=imported.owner, attachments__0__name__isnull=False
+    ).first()
+    assert shared is not None, "the export has file shares"
+    page = client.get(f"/handover/threads/{shared.thread_id}/").content.decode()
+    from django.utils.html import escape
+
+    assert escape(shared.attachments[0]["name"]) in page
