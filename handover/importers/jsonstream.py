@@ -9,6 +9,8 @@ memory holds one message, never the file.
 
 from __future__ import annotations
 
+import codecs
+import io
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -17,6 +19,38 @@ import ijson
 JSONError = ijson.JSONError
 # ijson raises JSONError on broken JSON and ValueError (UnicodeDecodeError) on bad UTF-8.
 JSON_ERRORS: tuple[type[Exception], ...] = (ijson.JSONError, ValueError)
+
+
+class Utf8Repair(io.RawIOBase):
+    """A byte stream whose invalid UTF-8 sequences become U+FFFD, so one bad byte loses nothing.
+
+    ijson stops at the first invalid byte; real exports sometimes hold one
+    (a truncated emoji, a legacy charset in one message).
+    """
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        while not self._pending:
+            chunk = self._stream.read(64 * 1024)
+            self._pending = self._decoder.decode(chunk, final=not chunk).encode("utf-8")
+            if not chunk:
+                break
+        count = min(len(buffer), len(self._pending))
+        buffer[:count] = self._pending[:count]
+        self._pending = self._pending[count:]
+        return count
+
+
+def repaired(stream: BinaryIO) -> BinaryIO:
+    """``stream`` with invalid UTF-8 replaced (see :class:`Utf8Repair`), buffered."""
+    return io.BufferedReader(Utf8Repair(stream), 64 * 1024)  # type: ignore[return-value]
 
 
 def read_prelude(stream: BinaryIO, stop_prefix: str) -> dict[str, Any]:
@@ -29,7 +63,7 @@ def read_prelude(stream: BinaryIO, stop_prefix: str) -> dict[str, Any]:
     key: str | None = None
     builder: ijson.ObjectBuilder | None = None
     depth = 0
-    for prefix, event, value in ijson.parse(stream, use_float=True):
+    for prefix, event, value in ijson.parse(repaired(stream), use_float=True):
         if builder is not None:
             builder.event(event, value)
             if event in ("start_map", "start_array"):
@@ -56,7 +90,7 @@ def read_prelude(stream: BinaryIO, stop_prefix: str) -> dict[str, Any]:
 
 def iter_items(stream: BinaryIO, prefix: str) -> Iterator[Any]:
     """The objects of the array at ``prefix`` (ijson's ``a.b.item`` form), one at a time."""
-    yield from ijson.items(stream, prefix, use_float=True)
+    yield from ijson.items(repaired(stream), prefix, use_float=True)
 
 
 def top_level_kind(head: bytes) -> str:

@@ -170,7 +170,12 @@ class SlackImporter:
 
     def _load_list(self, source: ExportSource, name: str) -> list[Any] | SkippedItem:
         try:
-            data = json.loads(source.read_member(name))
+            raw = source.read_member(name)
+            try:
+                data = json.loads(raw)
+            except UnicodeDecodeError:
+                # A bad byte in one message must not cost the whole day: replace it.
+                data = json.loads(raw.decode("utf-8", errors="replace"))
         except ValueError as error:
             return SkippedItem(name, f"{_json_problem(error)}; the rest of the export was imported")
         if not isinstance(data, list):
@@ -400,9 +405,10 @@ class _Markup:
                 return label if label.startswith("@") else f"@{label}"
             command = target[1:].split("^", 1)[0]
             return f"@{command}"
+        target = target.removeprefix("mailto:")
         if label and label != target:
             return f"{label} ({target})"
-        return target.removeprefix("mailto:")
+        return target
 
 
 importer = SlackImporter()

@@ -32,7 +32,7 @@ from handover.importers.base import (
     Record,
     SkippedItem,
 )
-from handover.importers.jsonstream import JSON_ERRORS, iter_items
+from handover.importers.jsonstream import JSON_ERRORS, iter_items, repaired
 from handover.importers.text import from_unix, parse_iso
 
 CHAT_TYPES = (
@@ -163,7 +163,7 @@ class TelegramImporter:
         of ``chats`` (full account), so it costs next to nothing.
         """
         chat: dict[str, Any] = {}
-        for prefix, event, value in ijson.parse(stream, use_float=True):
+        for prefix, event, value in ijson.parse(repaired(stream), use_float=True):
             if prefix == "messages" and event == "start_array":
                 return chat
             if prefix in ("chats", "left_chats") and event == "start_map":
@@ -194,7 +194,7 @@ class TelegramImporter:
         thread_of: dict[str, str] = {}
         builder: ijson.ObjectBuilder | None = None
         depth = 0
-        for prefix, event, value in ijson.parse(stream, use_float=True):
+        for prefix, event, value in ijson.parse(repaired(stream), use_float=True):
             if builder is not None:
                 builder.event(event, value)
                 if event in ("start_map", "start_array"):

@@ -241,3 +241,41 @@ def test_it_reads_a_zip_with_a_wrapping_folder(shared_data: Path, tmp_path: Path
     counts = Counter(type(r).__name__ for r in _records(wrapped))
     expected = _expected_from_files(_zip_files(shared_data / "slack" / "testarchive.zip"))
     assert counts["MessageRecord"] == expected[1]
+
+
+def test_it_replaces_undecodable_bytes_in_a_day_file(tmp_path: Path) -> None:
+    root = _write_export(tmp_path / "export")
+    (root / "general" / "2020-09-16.json").write_bytes(
+        b'[{"type": "message", "user": "U1", "text": "caf\xe9 \xff ok", "ts": "1600300000.000600"}]'
+    )
+    messages = {r.key: r for r in _records(root) if isinstance(r, MessageRecord)}
+    assert messages["1600300000.000600"].text == "caf\ufffd \ufffd ok"
+
+
+def test_it_reads_private_direct_and_group_conversations(tmp_path: Path) -> None:
+    root = tmp_path / "export"
+    root.mkdir()
+    (root / "users.json").write_text(
+        json.dumps([{"id": "U1", "name": "ada"}, {"id": "U2", "name": "bo", "real_name": "Bo B"}])
+    )
+    (root / "channels.json").write_text("[]")
+    (root / "groups.json").write_text(json.dumps([{"id": "G1", "name": "secret-plans"}]))
+    (root / "dms.json").write_text(json.dumps([{"id": "D1", "members": ["U1", "U2"]}]))
+    (root / "mpims.json").write_text(json.dumps([{"id": "G2", "name": "mpdm-ada--bo--cy-1"}]))
+    message = {
+        "type": "message",
+        "user": "U1",
+        "text": "<!subteam^S1|@oncall> <!here> in <#C9|ops> mail <mailto:a@b.org|a@b.org>",
+        "ts": "1600000000.000100",
+    }
+    for folder in ("secret-plans", "D1", "mpdm-ada--bo--cy-1"):
+        (root / folder).mkdir()
+        (root / folder / "2020-09-13.json").write_text(json.dumps([message]))
+    records = _records(root)
+    conversations = {r.key: r for r in records if isinstance(r, ConversationRecord)}
+    assert conversations["G1"].kind == "group" and conversations["G1"].name == "secret-plans"
+    assert conversations["D1"].kind == "direct" and conversations["D1"].name == "ada, Bo B"
+    assert conversations["G2"].kind == "group"
+    messages = [r for r in records if isinstance(r, MessageRecord)]
+    assert sorted(m.conversation_key for m in messages) == ["D1", "G1", "G2"]
+    assert messages[0].text == "@oncall @here in #ops mail a@b.org"

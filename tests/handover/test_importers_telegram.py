@@ -195,3 +195,16 @@ def test_it_reports_a_truncated_file_and_keeps_what_came_before(tmp_path: Path) 
     skipped = [r for r in records if isinstance(r, SkippedItem)]
     assert skipped[-1].location == "result.json"
     assert skipped[-1].reason.startswith("malformed JSON")
+
+
+def test_it_replaces_undecodable_bytes_instead_of_stopping(tmp_path: Path) -> None:
+    path = tmp_path / "result.json"
+    path.write_bytes(
+        b'{"name": "X", "type": "personal_chat", "id": 1, "messages": ['
+        b'{"id": 1, "type": "message", "date_unixtime": "1672567200", "from": "A",'
+        b' "from_id": "user1", "text": "caf\xe9"},'
+        b'{"id": 2, "type": "message", "date_unixtime": "1672567300", "from": "A",'
+        b' "from_id": "user1", "text": "fine"}]}'
+    )
+    messages = _messages(_records(path))
+    assert [m.text for m in messages] == ["caf\ufffd", "fine"]
