@@ -29,8 +29,9 @@ trap stop INT TERM EXIT
 $BIN/celery -A config worker --beat --loglevel=INFO --concurrency="${WORKER_CONCURRENCY:-2}" \
   -n "tacit@%h" &
 pids+=($!)
+# Long timeout: an upload of a large export streams through one request.
 $BIN/gunicorn config.wsgi:application --bind "$BIND:$PORT" --workers "${WEB_WORKERS:-2}" \
-  --threads 4 --access-logfile - &
+  --threads 4 --timeout 300 --no-control-socket --access-logfile - &
 pids+=($!)
 
 for _ in $(seq 1 100); do
