@@ -17,6 +17,7 @@ import io
 import os
 import stat
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -61,6 +62,10 @@ class UnsafeArchiveError(ImportFormatError):
 
 class ArchiveLimitError(ImportFormatError):
     """The archive expands beyond the configured limits (a likely zip bomb)."""
+
+
+class DamagedMemberError(ImportFormatError):
+    """One member of a zip cannot be decompressed (bad CRC, truncated data)."""
 
 
 class NotAnExportError(ImportFormatError):
@@ -120,9 +125,16 @@ class _GuardedZipMember(io.RawIOBase):
     """A zip member stream that stops at the size and ratio limits while reading."""
 
     def __init__(
-        self, source: ExportSource, raw: IO[bytes], name: str, info: zipfile.ZipInfo
+        self,
+        source: ExportSource,
+        raw: IO[bytes],
+        name: str,
+        info: zipfile.ZipInfo,
+        *,
+        progress: bool,
     ) -> None:
         self._source = source
+        self._progress = progress
         self._raw = raw
         self._name = name
         self._declared = info.file_size
@@ -133,11 +145,16 @@ class _GuardedZipMember(io.RawIOBase):
         return True
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self._raw.read(len(buffer))
+        try:
+            data = self._raw.read(len(buffer))
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
+            raise DamagedMemberError(
+                f"{self._name}: damaged inside the zip ({error}); it could not be read."
+            ) from error
         count = len(data)
         buffer[:count] = data
         self._read += count
-        self._source._count_uncompressed(count, self._name)
+        self._source._count_expanded(self._name, self._read, count, progress=self._progress)
         if self._read > self._declared:
             raise ArchiveLimitError(
                 f"{self._name}: expands beyond the size its zip header declares "
@@ -153,6 +170,26 @@ class _GuardedZipMember(io.RawIOBase):
 
     def close(self) -> None:
         self._raw.close()
+        super().close()
+
+
+class _CountingFile(io.RawIOBase):
+    """A plain file whose reads add to the source's ``bytes_read`` (for progress bars)."""
+
+    def __init__(self, source: ExportSource, path: Path) -> None:
+        self._source = source
+        self._file = io.FileIO(path, "r")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        count = self._file.readinto(buffer)
+        self._source.bytes_read += count
+        return count
+
+    def close(self) -> None:
+        self._file.close()
         super().close()
 
 
@@ -180,6 +217,11 @@ class ExportSource:
         self._files: dict[str, Path] = {}
         self._sizes: dict[str, int] = {}
         self._uncompressed_read = 0
+        self._member_peaks: dict[str, int] = {}
+        # Bytes delivered by open_member() so far (head() not counted); with total_size()
+        # it drives a progress bar. Formats that read a file twice (e-mail, WhatsApp,
+        # Teams/Feishu/Telegram prelude) count it twice.
+        self.bytes_read = 0
         self.kind = self._open()
 
     # --- opening -------------------------------------------------------------------------------
@@ -338,18 +380,21 @@ class ExportSource:
         """The sum of the members' uncompressed sizes; the import's progress denominator."""
         return sum(self._sizes.values())
 
-    def open_member(self, name: str) -> BinaryIO:
+    def open_member(self, name: str, *, progress: bool = True) -> BinaryIO:
         """A binary stream of one member; for a zip it stops at the limits while reading."""
         if self._zip is not None:
             info = self._zip_infos.get(name)
             if info is None:
                 raise KeyError(f"{self.name} has no member {name!r}")
             raw = self._zip.open(info)
-            return io.BufferedReader(_GuardedZipMember(self, raw, name, info), 256 * 1024)  # type: ignore[return-value]
+            member = _GuardedZipMember(self, raw, name, info, progress=progress)
+            return io.BufferedReader(member, 256 * 1024)  # type: ignore[return-value]
         path = self._files.get(name)
         if path is None:
             raise KeyError(f"{self.name} has no member {name!r}")
-        return path.open("rb")
+        if not progress:
+            return path.open("rb")
+        return io.BufferedReader(_CountingFile(self, path), 256 * 1024)  # type: ignore[return-value]
 
     def read_member(self, name: str) -> bytes:
         """The whole member; only for members known to be small (a Slack day file)."""
@@ -358,15 +403,22 @@ class ExportSource:
 
     def head(self, name: str, size: int = 4096) -> bytes:
         """The first ``size`` bytes of a member, for cheap format detection."""
-        with self.open_member(name) as handle:
+        with self.open_member(name, progress=False) as handle:
             return handle.read(size)
 
     def iter_skipped(self) -> Iterator[SkippedItem]:
         """The entries refused when the source was opened, for the import report."""
         yield from self.skipped
 
-    def _count_uncompressed(self, count: int, name: str) -> None:
-        self._uncompressed_read += count
+    def _count_expanded(self, name: str, position: int, count: int, *, progress: bool) -> None:
+        if progress:
+            self.bytes_read += count
+        # Each member counts once, however often it is re-read (two-pass formats).
+        peak = self._member_peaks.get(name, 0)
+        if position <= peak:
+            return
+        self._member_peaks[name] = position
+        self._uncompressed_read += position - peak
         if self._uncompressed_read > self.limits.max_uncompressed_bytes:
             raise ArchiveLimitError(
                 f"{self.name}: expands beyond the limit of "

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any
 
-from handover.importers.archive import ExportSource
+from handover.importers.archive import DamagedMemberError, ExportSource
 from handover.importers.base import (
     AttachmentRecord,
     ConversationRecord,
@@ -178,6 +178,8 @@ class SlackImporter:
                 data = json.loads(raw.decode("utf-8", errors="replace"))
         except ValueError as error:
             return SkippedItem(name, f"{_json_problem(error)}; the rest of the export was imported")
+        except DamagedMemberError as error:
+            return SkippedItem(name, f"{error}; the rest of the export was imported")
         if not isinstance(data, list):
             return SkippedItem(name, "expected a JSON list; the rest of the export was imported")
         return data

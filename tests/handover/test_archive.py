@@ -10,15 +10,17 @@ from pathlib import Path
 
 import pytest
 
+from handover.importers import slack
 from handover.importers.archive import (
     ArchiveLimitError,
+    DamagedMemberError,
     ExportSource,
     Limits,
     NotAnExportError,
     UnsafeArchiveError,
     decode_text,
 )
-from handover.importers.base import ImportFormatError, SkippedItem
+from handover.importers.base import ImportFormatError, MessageRecord, SkippedItem
 from handover.importers.registry import detect_format
 
 
@@ -157,31 +159,65 @@ def _forge_sizes(path: Path, name: str, declared: int) -> None:
     path.write_bytes(bytes(data))
 
 
-def test_it_enforces_the_limits_while_streaming_not_only_from_headers(tmp_path: Path) -> None:
+def test_a_member_larger_than_its_header_says_is_refused_while_streaming(tmp_path: Path) -> None:
     path = _zip(
         tmp_path / "forged.zip",
         {"general/2020-01-01.json": b"[" + b" " * (3 * 1024 * 1024) + b"]"},
         compression=zipfile.ZIP_STORED,
     )
-    # The header claims 100 bytes, the member holds 3 MiB: zipfile itself would stop at the
-    # declared size and fail the CRC; our guard refuses the stream with a clear message.
+    # The headers claim 100 bytes while the member holds 3 MiB: reading stops at the
+    # claimed size and the damaged member is refused with a clear error, never expanded.
     _forge_sizes(path, "general/2020-01-01.json", 100)
-    limits = Limits(max_uncompressed_bytes=1000, max_compression_ratio=200)
-    with ExportSource(path, limits=limits) as source:
+    with ExportSource(path) as source:
+        assert source.member_size("general/2020-01-01.json") == 100
         handle = source.open_member("general/2020-01-01.json")
-        with pytest.raises((ArchiveLimitError, zipfile.BadZipFile)):
+        with pytest.raises(DamagedMemberError, match=r"^general/2020-01-01\.json: damaged inside"):
             handle.read()
 
 
-def test_it_stops_streaming_past_the_total_limit(tmp_path: Path) -> None:
+def test_a_damaged_day_file_is_skipped_and_the_rest_imported(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "export.zip"
+    original_path = shared_data / "slack" / "testarchive.zip"
+    with zipfile.ZipFile(original_path) as original, zipfile.ZipFile(path, "w") as archive:
+        for name in original.namelist():
+            archive.writestr(name, original.read(name))
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("enrique/2016-02-07.json")
+    # Flip bytes inside the stored data: the CRC check fails on reading.
+    start = info.header_offset + 30 + len(info.filename) + 10
+    data[start : start + 4] = b"XXXX"
+    path.write_bytes(bytes(data))
+    with ExportSource(path) as source:
+        records = list(slack.importer.iter_records(source))
+    skipped = {r.location: r.reason for r in records if isinstance(r, SkippedItem)}
+    assert skipped["enrique/2016-02-07.json"].startswith("enrique/2016-02-07.json: damaged inside")
+    assert sum(1 for r in records if isinstance(r, MessageRecord)) > 0
+
+
+def test_each_member_counts_once_towards_the_total_and_progress_counts_reads(
+    tmp_path: Path,
+) -> None:
     path = _zip(tmp_path / "two.zip", {"a.json": b"1" * 3000, "b.json": b"2" * 3000})
     limits = Limits(max_uncompressed_bytes=6000, max_compression_ratio=200)
     with ExportSource(path, limits=limits) as source:
+        assert source.total_size() == 6000
+        source.head("a.json", 10)
+        assert source.bytes_read == 0
         source.read_member("a.json")
         source.read_member("b.json")
-        with pytest.raises(ArchiveLimitError, match="expands beyond the limit of 5.9 KiB"):
-            # Reading a member again counts again: the limit bounds bytes actually expanded.
-            source.read_member("a.json")
+        # A second pass over a member (two-pass formats) is not a bigger expansion.
+        source.read_member("a.json")
+        assert source.bytes_read == 9000
+
+
+def test_progress_counts_bytes_read_from_plain_files(shared_data: Path) -> None:
+    path = shared_data / "mbox" / "perceval" / "mbox_single.mbox"
+    with ExportSource(path) as source:
+        source.read_member(path.name)
+        assert source.bytes_read == source.total_size() == path.stat().st_size
 
 
 def test_it_refuses_an_empty_file(tmp_path: Path) -> None:
