@@ -180,8 +180,7 @@ def _marked(text: str) -> SafeString:
 
 def _cjk_snippet(text: str, runs: list[str], width: int = 60) -> SafeString:
     """A window of ``text`` around the first CJK run found, with every run marked."""
-    lowered = text
-    position = min((lowered.find(run) for run in runs if run in lowered), default=-1)
+    position = min((text.find(run) for run in runs if run in text), default=-1)
     start = max(0, position - width // 2) if position >= 0 else 0
     window = text[start : start + width * 2]
     for run in sorted(set(runs), key=len, reverse=True):
