@@ -4,7 +4,7 @@ top-level page is never called ``new``)."""
 
 from django.urls import path
 
-from wiki import views
+from wiki import archive_views, views
 
 app_name = "wiki"
 
@@ -33,6 +33,8 @@ urlpatterns = [
     path("<slug:key>/-/trash/<int:page_id>/undelete/", views.page_undelete, name="page-undelete"),
     path("<slug:key>/-/stale/", views.space_stale, name="space-stale"),
     path("<slug:key>/-/audit/", views.space_audit, name="space-audit"),
+    path("<slug:key>/-/export/", archive_views.space_export, name="space-export"),
+    path("<slug:key>/-/import/", archive_views.space_import, name="space-import"),
     path("<slug:key>/-/settings/", views.space_settings, name="space-settings"),
     path("<slug:key>/-/watch/", views.space_watch, name="space-watch"),
     path("<slug:key>/-/templates/", views.template_list, name="template-list"),

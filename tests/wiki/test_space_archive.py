@@ -387,3 +387,42 @@ def test_api_export_and_import_need_the_admin_role(
     response = client.post(url, {"file": SimpleUploadedFile("p.zip", data)})
     assert response.status_code == status
     assert not Page.objects.filter(space=target).exists()
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("manager", 200), ("teammate", 403), ("successor", 403), ("outsider", 404), (None, 302)],
+)
+def test_html_export_button_per_persona(request, persona, status, tree, client_for):
+    user = request.getfixturevalue(persona) if persona else None
+    response = client_for(user).get(reverse("wiki:space-export", kwargs={"key": tree.key}))
+    assert response.status_code == status
+    if status == 200:
+        assert response["Content-Type"] == "application/zip"
+        assert zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))).testzip() is None
+
+
+def test_html_space_page_offers_export_and_import_to_admins_only(
+    space, manager, teammate, client_for
+):
+    page = client_for(manager).get(reverse("wiki:space-detail", kwargs={"key": space.key}))
+    assert reverse("wiki:space-export", kwargs={"key": space.key}) in page.content.decode()
+    assert reverse("wiki:space-import", kwargs={"key": space.key}) in page.content.decode()
+    other = client_for(teammate).get(reverse("wiki:space-detail", kwargs={"key": space.key}))
+    assert reverse("wiki:space-export", kwargs={"key": space.key}) not in other.content.decode()
+
+
+def test_html_import_fills_an_empty_space_or_explains_why_not(tree, manager, client_for):
+    target = services.create_space(name="Copy", key="copy", by=manager)
+    url = reverse("wiki:space-import", kwargs={"key": target.key})
+    client = client_for(manager)
+    assert client.get(url).status_code == 405
+    bad = client.post(url, {"file": SimpleUploadedFile("x.zip", b"nope")}, follow=True)
+    assert "not a readable zip" in bad.content.decode()
+    assert not Page.objects.filter(space=target).exists()
+    data = archive_bytes(tree, manager)
+    done = client.post(url, {"file": SimpleUploadedFile("p.zip", data)}, follow=True)
+    assert "Imported 4 pages and 2 attachments." in done.content.decode()
+    assert Page.objects.filter(space=target).count() == 4
+    anonymous = client_for(None)
+    assert anonymous.post(url, {"file": SimpleUploadedFile("p.zip", data)}).status_code == 302
