@@ -30,7 +30,8 @@ class Utf8Repair(io.RawIOBase):
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        # utf-8-sig also drops a byte-order mark, which ijson would reject.
+        self._decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
         self._pending = b""
 
     def readable(self) -> bool:

@@ -28,6 +28,7 @@ REAL_EXPORTS = [
     ("chat-samples/discord/SV_5A_5M.json", "discord"),
     ("chat-samples/whatsapp/2A_5M.txt", "whatsapp"),
     ("chat-samples/whatsapp/4A_11M.zip", "whatsapp"),
+    ("chat-samples/messenger/2A_7M.json", "messenger"),
 ]
 
 
