@@ -426,3 +426,20 @@ def test_html_import_fills_an_empty_space_or_explains_why_not(tree, manager, cli
     assert Page.objects.filter(space=target).count() == 4
     anonymous = client_for(None)
     assert anonymous.post(url, {"file": SimpleUploadedFile("p.zip", data)}).status_code == 302
+
+
+def test_command_line_export_and_import(tree, manager, teammate, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    output = tmp_path / "platform.zip"
+    call_command("export_space", "platform", str(output), by="manager")
+    assert zipfile.is_zipfile(output)
+    with pytest.raises(CommandError, match="admins"):
+        call_command("export_space", "platform", str(tmp_path / "x.zip"), by="teammate")
+    call_command("import_space", str(output), "copy", by="manager", name="Copy")
+    assert Page.objects.filter(space__key="copy").count() == 4
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"not a zip")
+    with pytest.raises(CommandError, match="not a readable zip"):
+        call_command("import_space", str(broken), "other", by="manager", name="Other")
+    assert not services.Space.objects.filter(key="other").exists()
