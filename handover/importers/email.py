@@ -348,7 +348,14 @@ class EmailImporter:
                 yield SkippedItem(name, "not an e-mail file (mbox, .eml or mailing-list archive)")
                 continue
             found = True
-            file_conversation = f"mbox:{PurePosixPath(name).stem}"
+            member = PurePosixPath(name)
+            if member.suffix.lower() == ".eml":
+                # Single messages saved side by side belong together: one conversation per
+                # folder (or per upload), not one per message.
+                folder = member.parent.name or PurePosixPath(source.name).stem
+                file_conversation = f"mbox:{folder}"
+            else:
+                file_conversation = f"mbox:{member.stem}"
             with source.open_member(name) as stream:
                 state.threads.plan(_split_mbox(stream), file_conversation)
             with source.open_member(name) as stream:

@@ -343,3 +343,28 @@ def test_it_detects_pipermail_text_as_email_not_whatsapp(shared_data: Path) -> N
         shared_data / "mbox" / "bigbang" / "numpy-discussion-2001-November.txt"
     ) as source:
         assert detect_format(source).format == "email"
+
+
+def test_a_folder_of_eml_files_is_one_conversation_with_threads(tmp_path: Path) -> None:
+    folder = tmp_path / "Project X"
+    folder.mkdir()
+    _write(
+        folder / "1.eml",
+        "From: Ada <ada@example.org>\nSubject: Launch\nMessage-ID: <a@x>\n"
+        "Date: Mon, 1 Jan 2024 09:00:00 +0000\n\nWe launch on Monday.\n",
+    )
+    _write(
+        folder / "2.eml",
+        "From: Bo <bo@example.org>\nSubject: Re: Launch\nMessage-ID: <b@x>\nIn-Reply-To: <a@x>\n"
+        "Date: Mon, 1 Jan 2024 10:00:00 +0000\n\n"
+        "Great.\n\nOn Mon, Ada wrote:\n> We launch on Monday.\n",
+    )
+    records = _records(folder)
+    conversations = [r for r in records if isinstance(r, ConversationRecord)]
+    assert [c.key for c in conversations] == ["mbox:Project X"]
+    messages = [r for r in records if isinstance(r, MessageRecord)]
+    assert [(m.key, m.thread_key, m.reply_to_key) for m in messages] == [
+        ("a@x", "a@x", None),
+        ("b@x", "a@x", "a@x"),
+    ]
+    assert messages[1].text == "Great."

@@ -128,3 +128,9 @@ def test_it_reads_a_german_day_first_export(tmp_path: Path) -> None:
     path.write_text("03.02.21, 09:15 - Ada: Moin\n25.12.21, 18:00 - Bo: Frohe Weihnachten\n")
     times = [m.sent_at.date().isoformat() for m in _messages(_records(path))]
     assert times == ["2021-02-03", "2021-12-25"]
+
+
+def test_it_replaces_undecodable_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "chat.txt"
+    path.write_bytes(b"1/2/21, 10:00 - Ada: caf\xe9 \xff\n1/2/21, 10:01 - Bo: fine\n")
+    assert [m.text for m in _messages(_records(path))] == ["caf\ufffd \ufffd", "fine"]
