@@ -431,7 +431,9 @@ class PageListApi(WikiApi):
             required=False, help_text="A page id, or 'root' for top-level pages."
         )
         owner = serializers.CharField(required=False, max_length=150)
-        stale = serializers.BooleanField(required=False, allow_null=True, default=None)
+        # A ChoiceField, not a BooleanField: DRF reads a missing boolean in a query string as
+        # false, which would hide stale pages from every unfiltered list.
+        stale = serializers.ChoiceField(choices=["true", "false"], required=False)
 
         def validate_parent(self, value: str) -> str:
             if value != "root" and not value.isdigit():
@@ -473,10 +475,9 @@ class PageListApi(WikiApi):
             pages = pages.filter(parent_id=int(filters["parent"]))
         if filters.get("owner"):
             pages = pages.filter(owners__username=filters["owner"])
-        if filters.get("stale") is not None:
-            today = timezone.localdate()
-            stale = {"review_by__lte": today}
-            pages = pages.filter(**stale) if filters["stale"] else pages.exclude(**stale)
+        if "stale" in filters:
+            stale = {"review_by__lte": timezone.localdate()}
+            pages = pages.filter(**stale) if filters["stale"] == "true" else pages.exclude(**stale)
         return _paginate(
             self, request, pages.select_related("current_revision"), PageSummarySerializer
         )

@@ -2,6 +2,7 @@
 
 import io
 import json
+from datetime import date
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -347,6 +348,12 @@ def test_page_list_filters_and_a_bounded_number_of_queries(
     assert [p["title"] for p in roots["results"]] == ["Deploy guide"]
     children = client.get(url("page-list", key=space.key) + f"?parent={page.pk}&limit=2").json()
     assert children["count"] == 5 and len(children["results"]) == 2 and children["next"]
+    services.set_review_by(page=page, by=teammate, review_by=date(2000, 1, 1))
+    assert client.get(url("page-list", key=space.key)).json()["count"] == 6
+    stale = client.get(url("page-list", key=space.key) + "?stale=true").json()
+    assert [p["title"] for p in stale["results"]] == ["Deploy guide"]
+    fresh = client.get(url("page-list", key=space.key) + "?stale=false").json()
+    assert fresh["count"] == 5
     bad = client.get(url("page-list", key=space.key) + "?parent=up")
     assert bad.status_code == 400 and "parent" in bad.json()["detail"]
 
