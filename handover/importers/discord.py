@@ -19,7 +19,6 @@ import csv
 import io
 import json
 import re
-from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
@@ -38,7 +37,7 @@ from handover.importers.base import (
     SkippedItem,
 )
 from handover.importers.jsonstream import JSON_ERRORS, iter_items, read_prelude
-from handover.importers.text import parse_iso, stable_key
+from handover.importers.text import OccurrenceKeys, parse_iso
 
 CSV_HEADER = ["AuthorID", "Author", "Date", "Content", "Attachments", "Reactions"]
 MESSAGE_TYPES = frozenset({"Default", "Reply", "ThreadStarterMessage"})
@@ -236,7 +235,7 @@ class DiscordImporter:
         yield ConversationRecord(
             key=conversation_key, name=CHANNEL_ID_IN_NAME.sub("", stem).strip()
         )
-        seen: Counter[str] = Counter()
+        seen = OccurrenceKeys()
         with source.open_member(name) as stream:
             text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
             reader = csv.reader(text)
@@ -258,9 +257,7 @@ class DiscordImporter:
                 if author_key and author_key not in people:
                     people.add(author_key)
                     yield PersonRecord(key=author_key, display_name=author or author_key)
-                identity = stable_key(date, author_id, content)
-                seen[identity] += 1
-                key = stable_key(identity, seen[identity])
+                key = seen.key(date, author_id, content)
                 attachments = tuple(
                     AttachmentRecord(name=PurePosixPath(url.split("?")[0]).name or url, url=url)
                     for url in (row[4].split(",") if len(row) > 4 and row[4] else ())

@@ -28,7 +28,7 @@ from handover.importers.base import (
     SkippedItem,
 )
 from handover.importers.jsonstream import JSON_ERRORS, iter_items, read_prelude
-from handover.importers.text import from_unix, stable_key
+from handover.importers.text import OccurrenceKeys, from_unix
 
 MEDIA_FIELDS = ("photos", "videos", "files", "audio_files", "gifs")
 
@@ -98,7 +98,7 @@ class MessengerImporter:
                         else ConversationRecord.Kind.GROUP
                     ),
                 )
-                seen: Counter[str] = Counter()
+                seen = OccurrenceKeys()
                 with source.open_member(name) as stream:
                     for index, message in enumerate(iter_items(stream, "messages.item")):
                         yield from self._message(
@@ -113,7 +113,7 @@ class MessengerImporter:
         location: str,
         conversation_key: str,
         people: set[str],
-        seen: Counter[str],
+        seen: OccurrenceKeys,
     ) -> Iterator[Record]:
         if not isinstance(message, dict) or not message.get("timestamp_ms"):
             yield SkippedItem(location, "a message without a timestamp")
@@ -144,9 +144,7 @@ class MessengerImporter:
             if isinstance(r, dict)
         )
         sent_at = from_unix(message["timestamp_ms"], milliseconds=True)
-        identity = stable_key(message["timestamp_ms"], author, text)
-        seen[identity] += 1
-        key = stable_key(identity, seen[identity])
+        key = seen.key(str(message["timestamp_ms"]), author, text)
         kind = MessageRecord.Kind.MESSAGE
         if message.get("type") in ("Subscribe", "Unsubscribe", "Call"):
             kind = MessageRecord.Kind.SYSTEM

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 
@@ -87,6 +88,29 @@ def stable_key(*parts: object) -> str:
     """A short hash of ``parts`` for formats whose items have no id of their own."""
     digest = hashlib.sha256("\x1f".join(str(part) for part in parts).encode("utf-8", "replace"))
     return digest.hexdigest()[:32]
+
+
+class OccurrenceKeys:
+    """Keys for formats without message ids: a hash of time, author and text, and a counter.
+
+    Two identical messages (same time, author and text) get different keys by
+    counting how many identical ones came before. Identical messages share
+    their time, so only the counts for the current time are kept: memory stays
+    flat however long the chat is.
+    """
+
+    def __init__(self) -> None:
+        self._moment: str | None = None
+        self._counts: Counter[str] = Counter()
+
+    def key(self, moment: str, author: str | None, text: str) -> str:
+        """The key of the next message with these values."""
+        if moment != self._moment:
+            self._moment = moment
+            self._counts.clear()
+        identity = stable_key(moment, author, text)
+        self._counts[identity] += 1
+        return stable_key(identity, self._counts[identity])
 
 
 def from_unix(value: float | int | str, *, milliseconds: bool = False) -> datetime:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import re
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,7 +35,7 @@ from handover.importers.base import (
     Record,
     SkippedItem,
 )
-from handover.importers.text import stable_key
+from handover.importers.text import OccurrenceKeys
 
 LINE = re.compile(
     r"^\[?(?P<date>\d{1,4}[./-]\d{1,2}[./-]\d{1,4}),?\s+"
@@ -149,7 +148,7 @@ class WhatsAppImporter:
         people: set[str],
     ) -> Iterator[Record]:
         pending: tuple[int, re.Match[str], list[str]] | None = None
-        seen: Counter[str] = Counter()
+        seen = OccurrenceKeys()
         for number, line in enumerate(_text_lines(stream), start=1):
             match = LINE.match(line)
             if match:
@@ -170,7 +169,7 @@ class WhatsAppImporter:
         layout: _Layout,
         conversation_key: str,
         people: set[str],
-        seen: Counter[str],
+        seen: OccurrenceKeys,
     ) -> Iterator[Record]:
         number, match, lines = pending
         location = f"{name}:{number}"
@@ -205,9 +204,7 @@ class WhatsAppImporter:
         if author and author not in people:
             people.add(author)
             yield PersonRecord(key=author, display_name=author)
-        identity = stable_key(sent_at.isoformat(), author, text)
-        seen[identity] += 1
-        key = stable_key(identity, seen[identity])
+        key = seen.key(sent_at.isoformat(), author, text)
         yield MessageRecord(
             key=key,
             conversation_key=conversation_key,
