@@ -37,7 +37,7 @@ from handover.importers.base import (
     SkippedItem,
 )
 from handover.importers.jsonstream import JSON_ERRORS, iter_items, read_prelude
-from handover.importers.text import OccurrenceKeys, parse_iso
+from handover.importers.text import OccurrenceKeys, ReplyThreads, parse_iso
 
 CSV_HEADER = ["AuthorID", "Author", "Date", "Content", "Attachments", "Reactions"]
 MESSAGE_TYPES = frozenset({"Default", "Reply", "ThreadStarterMessage"})
@@ -128,7 +128,7 @@ class DiscordImporter:
             ),
             topic=str(channel.get("topic") or ""),
         )
-        thread_of: dict[str, str] = {}
+        thread_of = ReplyThreads()
         try:
             with source.open_member(name) as stream:
                 for index, message in enumerate(iter_items(stream, "messages.item")):
@@ -146,7 +146,7 @@ class DiscordImporter:
         location: str,
         conversation_key: str,
         people: set[str],
-        thread_of: dict[str, str],
+        thread_of: ReplyThreads,
     ) -> Iterator[Record]:
         if not isinstance(message, dict) or not message.get("id") or not message.get("timestamp"):
             yield SkippedItem(location, "a message without an id or timestamp")
@@ -170,7 +170,7 @@ class DiscordImporter:
             yield SkippedItem(location, f"unreadable timestamp ({error})")
             return
         key = str(message["id"])
-        if key in thread_of:
+        if thread_of.seen(key):
             yield SkippedItem(location, f"duplicate of the earlier message {key}")
             return
         names = {
@@ -185,10 +185,7 @@ class DiscordImporter:
             )
         reference = message.get("reference") or {}
         reply_key = str(reference["messageId"]) if reference.get("messageId") else None
-        thread_key = thread_of.get(reply_key, reply_key) if reply_key else key
-        thread_of[key] = thread_key
-        if reply_key not in thread_of:
-            reply_key = None
+        thread_key, reply_key = thread_of.place(key, reply_key)
         if message.get("type") not in MESSAGE_TYPES:
             kind = MessageRecord.Kind.SYSTEM
         elif author.get("isBot"):

@@ -155,7 +155,8 @@ class _State:
         self.people: set[str] = set()
         self.names: dict[str, str] = {}
         self.conversations: set[str] = set()
-        self.seen: set[tuple[str, str]] = set()
+        # hash() of (conversation, key): a small int per message instead of two strings.
+        self.seen: set[int] = set()
 
     def message(self, message: Any, location: str) -> Iterator[Record]:
         if not isinstance(message, dict) or not message.get("message_id"):
@@ -173,7 +174,7 @@ class _State:
                 name=f"Feishu chat {conversation}",
                 kind=ConversationRecord.Kind.GROUP,
             )
-        if (conversation, key) in self.seen:
+        if hash((conversation, key)) in self.seen:
             yield SkippedItem(location, f"duplicate of the earlier message {key}")
             return
         try:
@@ -218,7 +219,7 @@ class _State:
             kind = MessageRecord.Kind.MESSAGE
         root = str(message.get("root_id") or "") or None
         parent = str(message.get("parent_id") or "") or None
-        self.seen.add((conversation, key))
+        self.seen.add(hash((conversation, key)))
         edited_at = None
         if message.get("updated") and message.get("update_time"):
             edited_at = from_unix(message["update_time"], milliseconds=True)
@@ -230,7 +231,7 @@ class _State:
             sent_at=sent_at,
             text=text,
             raw=json.dumps(message, ensure_ascii=False, default=str),
-            reply_to_key=parent if parent and (conversation, parent) in self.seen else None,
+            reply_to_key=parent if parent and hash((conversation, parent)) in self.seen else None,
             edited_at=edited_at,
             kind=kind,
             attachments=attachments,

@@ -114,7 +114,8 @@ class _State:
     def __init__(self) -> None:
         self.people: set[str] = set()
         self.conversations: set[str] = set()
-        self.keys: dict[str, set[str]] = {}
+        # hash() of (conversation, key) of every post: a small int each, not the text.
+        self.keys: set[int] = set()
         self.team_names: dict[str, str] = {}
 
     def line(self, line: dict[str, Any], location: str) -> Iterator[Record]:
@@ -191,13 +192,13 @@ class _State:
             yield PersonRecord(key=author, display_name=author, handle=author)
         created = int(post["create_at"])
         key = f"{created}:{author or ''}"
-        taken = self.keys.setdefault(conversation, set())
-        if key in taken:
+        taken = self.keys
+        if hash((conversation, key)) in taken:
             count = 2
-            while f"{key}#{count}" in taken:
+            while hash((conversation, f"{key}#{count}")) in taken:
                 count += 1
             key = f"{key}#{count}"
-        taken.add(key)
+        taken.add(hash((conversation, key)))
         counts: dict[str, int] = {}
         for reaction in post.get("reactions") or ():
             emoji = str(reaction.get("emoji_name") or "?")

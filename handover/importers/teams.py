@@ -94,7 +94,8 @@ class _State:
     def __init__(self) -> None:
         self.people: set[str] = set()
         self.conversations: set[str] = set()
-        self.seen: set[tuple[str, str]] = set()
+        # hash() of (conversation, key): a small int per message instead of two strings.
+        self.seen: set[int] = set()
 
     def message(self, message: Any, location: str) -> Iterator[Record]:
         if not isinstance(message, dict) or not message.get("id"):
@@ -105,7 +106,7 @@ class _State:
             yield SkippedItem(location, f"message {key} was deleted in Teams; nothing to import")
             return
         conversation = yield from self._conversation(message)
-        if (conversation, key) in self.seen:
+        if hash((conversation, key)) in self.seen:
             yield SkippedItem(location, f"duplicate of the earlier message {key}")
             return
         try:
@@ -144,7 +145,7 @@ class _State:
             kind = MessageRecord.Kind.MESSAGE
 
         reply_to = str(message["replyToId"]) if message.get("replyToId") else None
-        self.seen.add((conversation, key))
+        self.seen.add(hash((conversation, key)))
         reactions = Counter(
             str(r.get("reactionType") or r.get("displayName") or "?")
             for r in message.get("reactions") or ()
@@ -169,7 +170,9 @@ class _State:
             text=content,
             raw=json.dumps(message, ensure_ascii=False, default=str),
             subject=str(message.get("subject") or ""),
-            reply_to_key=reply_to if reply_to and (conversation, reply_to) in self.seen else None,
+            reply_to_key=reply_to
+            if reply_to and hash((conversation, reply_to)) in self.seen
+            else None,
             edited_at=edited_at,
             kind=kind,
             attachments=attachments,

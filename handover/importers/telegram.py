@@ -33,7 +33,7 @@ from handover.importers.base import (
     SkippedItem,
 )
 from handover.importers.jsonstream import JSON_ERRORS, iter_items, repaired
-from handover.importers.text import from_unix, parse_iso
+from handover.importers.text import ReplyThreads, from_unix, parse_iso
 
 CHAT_TYPES = (
     rb"personal_chat|private_group|public_group|private_supergroup|public_supergroup"
@@ -182,7 +182,7 @@ class TelegramImporter:
             name=str(chat.get("name") or conversation_key),
             kind=KIND_BY_TYPE.get(str(chat.get("type")), ConversationRecord.Kind.CHANNEL),
         )
-        thread_of: dict[str, str] = {}
+        thread_of = ReplyThreads()
         for message in iter_items(stream, "messages.item"):
             yield from self._records(message, conversation_key, people, thread_of)
 
@@ -191,7 +191,7 @@ class TelegramImporter:
         chat_prefix: str | None = None
         conversation_key: str | None = None
         chat_number = 0
-        thread_of: dict[str, str] = {}
+        thread_of = ReplyThreads()
         builder: ijson.ObjectBuilder | None = None
         depth = 0
         for prefix, event, value in ijson.parse(repaired(stream), use_float=True):
@@ -224,7 +224,8 @@ class TelegramImporter:
                 continue
             if event == "start_map" and prefix in CHAT_PREFIXES:
                 # A chat object begins (the top level counts, for single-chat exports).
-                chat, chat_prefix, conversation_key, thread_of = {}, prefix, None, {}
+                chat, chat_prefix, conversation_key = {}, prefix, None
+                thread_of = ReplyThreads()
                 continue
             if (
                 chat_prefix is not None
@@ -240,13 +241,13 @@ class TelegramImporter:
         message: dict[str, Any],
         conversation_key: str,
         people: set[str],
-        thread_of: dict[str, str],
+        thread_of: ReplyThreads,
     ) -> Iterator[Record]:
         if not isinstance(message, dict) or "id" not in message:
             yield SkippedItem(conversation_key, f"a message without an id: {str(message)[:80]}")
             return
         key = str(message["id"])
-        if key in thread_of:
+        if thread_of.seen(key):
             yield SkippedItem(
                 f"{conversation_key}#{key}", f"duplicate of the earlier message {key}"
             )
@@ -276,11 +277,8 @@ class TelegramImporter:
 
         reply_to = message.get("reply_to_message_id")
         reply_key = str(reply_to) if reply_to is not None else None
-        thread_key = thread_of.get(reply_key, reply_key) if reply_key else key
-        thread_of[key] = thread_key
-        if reply_key not in thread_of:
-            # The replied-to message is not in the export (deleted, or outside the range).
-            reply_key = None
+        # A reply to a message not in the export (deleted, out of range) keeps no reply link.
+        thread_key, reply_key = thread_of.place(key, reply_key)
         reactions = tuple(
             (str(r.get("emoji") or r.get("document_id") or r.get("type")), int(r.get("count") or 0))
             for r in message.get("reactions") or ()

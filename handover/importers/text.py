@@ -113,6 +113,39 @@ class OccurrenceKeys:
         return stable_key(identity, self._counts[identity])
 
 
+class ReplyThreads:
+    """Threads for formats where a message names the one it replies to (Telegram, Discord).
+
+    A reply belongs to the thread of the message it answers. Every message is
+    remembered as a small integer (for duplicates and reply links); only
+    replies keep their thread's key as text, so memory stays small.
+    """
+
+    def __init__(self) -> None:
+        self._seen: set[int] = set()
+        self._thread: dict[int, str] = {}
+
+    def seen(self, key: str) -> bool:
+        """Whether a message with this key was placed already."""
+        return hash(key) in self._seen
+
+    def place(self, key: str, reply_to: str | None) -> tuple[str, str | None]:
+        """``(thread_key, reply_to_key)`` of a new message.
+
+        ``reply_to_key`` is kept only when that message came earlier in the
+        export; a reply to a message that is not there still joins a thread
+        named after it.
+        """
+        own = hash(key)
+        self._seen.add(own)
+        if not reply_to:
+            return key, None
+        parent = hash(reply_to)
+        thread = self._thread.get(parent, reply_to)
+        self._thread[own] = thread
+        return thread, reply_to if parent in self._seen and parent != own else None
+
+
 def from_unix(value: float | int | str, *, milliseconds: bool = False) -> datetime:
     """An aware UTC datetime from a Unix timestamp in seconds (or milliseconds)."""
     number = float(value)
