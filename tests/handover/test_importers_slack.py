@@ -279,3 +279,14 @@ def test_it_reads_private_direct_and_group_conversations(tmp_path: Path) -> None
     messages = [r for r in records if isinstance(r, MessageRecord)]
     assert sorted(m.conversation_key for m in messages) == ["D1", "G1", "G2"]
     assert messages[0].text == "@oncall @here in #ops mail a@b.org"
+
+
+def test_it_reports_a_malformed_users_json_and_still_imports(tmp_path: Path) -> None:
+    root = _write_export(tmp_path / "export")
+    (root / "users.json").write_text('[{"id": "U1",')
+    records = _records(root)
+    skipped = [r for r in records if isinstance(r, SkippedItem)]
+    assert skipped[0].location == "users.json"
+    assert skipped[0].reason.startswith("malformed JSON (Expecting")
+    assert skipped[0].reason.endswith("authors are shown by their Slack ids")
+    assert sum(1 for r in records if isinstance(r, MessageRecord)) == 5
