@@ -38,6 +38,9 @@ SINGLE_FILE_SUFFIXES = frozenset(
 NESTED_ARCHIVE_SUFFIXES = frozenset(
     {".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar", ".zst", ".jar"}
 )
+SUPPORTED_COMPRESSION = frozenset(
+    {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+)
 # Files that operating systems add to folders and zips; they are not part of any export.
 IGNORED_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 IGNORED_PREFIXES = ("__MACOSX/",)
@@ -297,6 +300,16 @@ class ExportSource:
             if info.flag_bits & 0x1:
                 self.skipped.append(SkippedItem(name, "encrypted in the archive; cannot be read"))
                 continue
+            if info.compress_type not in SUPPORTED_COMPRESSION:
+                self.skipped.append(
+                    SkippedItem(
+                        name,
+                        f"compressed with a method Tacit cannot read (zip method "
+                        f"{info.compress_type}, e.g. Deflate64); re-create the zip with standard "
+                        "compression",
+                    )
+                )
+                continue
             if PurePosixPath(name).suffix.lower() in NESTED_ARCHIVE_SUFFIXES:
                 self.skipped.append(SkippedItem(name, "nested archive; not expanded"))
                 continue
@@ -386,7 +399,12 @@ class ExportSource:
             info = self._zip_infos.get(name)
             if info is None:
                 raise KeyError(f"{self.name} has no member {name!r}")
-            raw = self._zip.open(info)
+            try:
+                raw = self._zip.open(info)
+            except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError) as error:
+                raise DamagedMemberError(
+                    f"{name}: cannot be opened inside the zip ({error})."
+                ) from error
             member = _GuardedZipMember(self, raw, name, info, progress=progress)
             return io.BufferedReader(member, 256 * 1024)  # type: ignore[return-value]
         path = self._files.get(name)

@@ -287,3 +287,20 @@ def test_it_decodes_text_with_fallbacks(data: bytes, declared: str | None, expec
 def test_it_never_fails_on_undecodable_bytes() -> None:
     text = decode_text(b"ok \xff\xfe\xfa\x80 end", "utf-8")
     assert text.startswith("ok ") and text.endswith(" end")
+
+
+def test_it_reports_members_compressed_with_an_unsupported_method(tmp_path: Path) -> None:
+    path = _zip(tmp_path / "deflate64.zip", {"channels.json": b"[]", "users.json": b"[]"})
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("users.json")
+    # Mark the member as Deflate64 (method 9) in both headers, as Windows writes big zips.
+    data[info.header_offset + 8 : info.header_offset + 10] = (9).to_bytes(2, "little")
+    central = data.rfind(b"PK\x01\x02")
+    data[central + 10 : central + 12] = (9).to_bytes(2, "little")
+    path.write_bytes(bytes(data))
+    with ExportSource(path) as source:
+        assert source.list_members() == ["channels.json"]
+        [item] = source.iter_skipped()
+    assert item.location == "users.json"
+    assert item.reason.startswith("compressed with a method Tacit cannot read (zip method 9")
