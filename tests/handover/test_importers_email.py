@@ -368,3 +368,32 @@ def test_a_folder_of_eml_files_is_one_conversation_with_threads(tmp_path: Path) 
         ("b@x", "a@x", "a@x"),
     ]
     assert messages[1].text == "Great."
+
+
+def test_threads_continue_across_monthly_archives(tmp_path: Path) -> None:
+    folder = tmp_path / "archives"
+    folder.mkdir()
+    _write(
+        folder / "2024-01.mbox",
+        "From ada@example.org Mon Jan 29 09:00:00 2024\nFrom: Ada <ada@example.org>\n"
+        "Subject: [ops] Disk alert\nMessage-ID: <jan-1@x>\nList-Id: Ops <ops.example.org>\n"
+        "Date: Mon, 29 Jan 2024 09:00:00 +0000\n\nDisk at 91%.\n",
+    )
+    _write(
+        folder / "2024-02.mbox",
+        "From bo@example.org Thu Feb  1 09:00:00 2024\nFrom: Bo <bo@example.org>\n"
+        "Subject: Re: [ops] Disk alert\nMessage-ID: <feb-1@x>\nIn-Reply-To: <jan-1@x>\n"
+        "List-Id: Ops <ops.example.org>\nDate: Thu, 1 Feb 2024 09:00:00 +0000\n\nCleaned up.\n\n"
+        "From cy@example.org Thu Feb  1 10:00:00 2024\nFrom: Cy <cy@example.org>\n"
+        "Subject: Re: [ops] Disk alert\nMessage-ID: <feb-2@x>\n"
+        "List-Id: Ops <ops.example.org>\nDate: Thu, 1 Feb 2024 10:00:00 +0000\n\nThanks.\n",
+    )
+    records = _records(folder)
+    assert [r.key for r in records if isinstance(r, ConversationRecord)] == ["list:ops.example.org"]
+    messages = [r for r in records if isinstance(r, MessageRecord)]
+    assert [(m.key, m.thread_key, m.reply_to_key) for m in messages] == [
+        ("jan-1@x", "jan-1@x", None),
+        ("feb-1@x", "jan-1@x", "jan-1@x"),
+        # No In-Reply-To: joined by its "Re:" subject.
+        ("feb-2@x", "jan-1@x", None),
+    ]
