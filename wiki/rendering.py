@@ -4,9 +4,9 @@ Pure functions: no Django models, no settings, no templates. The Markdown parser
 sanitiser are built once per process (building them costs more than rendering a page).
 
 Pipeline: markdown-it-py (CommonMark + GitHub tables, strikethrough, autolinks, task lists,
-alerts, footnotes, ``[[wikilinks]]``) with raw HTML *disabled*, so authors cannot write tags at
-all; fenced code is highlighted by Pygments with CSS classes; the result is then passed through
-nh3 with an explicit allow-list as a second, independent line of defence.
+footnotes, ``[[wikilinks]]``) with raw HTML *disabled*, so authors cannot write tags at all;
+fenced code is highlighted by Pygments with CSS classes; the result is then passed through nh3
+with an explicit allow-list as a second, independent line of defence.
 
 Wikilink syntax:
 
@@ -15,8 +15,14 @@ Wikilink syntax:
 - ``[[space:Page title]]``: a page in the space whose key is ``space``. The key is a slug
   (letters, digits, ``-``, ``_``) directly followed by ``:`` and a non-space character, so
   ``[[Meeting: notes]]`` is a page titled "Meeting: notes" in the same space.
+- ``[[:RFC:12]]``: a leading ``:`` says "no space key", for titles that look like one.
 - Titles may contain balanced square brackets (``[[Foo [bar]]]``) but not ``|``, ``[[``, ``]]``
   or a line break. Whitespace runs in titles and labels are collapsed to one space.
+- In a table cell the pipe must be escaped, as for any pipe in a GFM table:
+  ``[[Page\\|label]]``.
+
+GitHub-style alerts (``> [!NOTE]``) are deliberately off: their titles would be English words
+baked into HTML that is cached per revision, not per language.
 """
 
 from __future__ import annotations
@@ -53,11 +59,13 @@ __all__ = [
     "SectionNotFoundError",
     "WikiLink",
     "is_linkable_title",
+    "is_safe_url",
     "parse_wikilinks",
     "render_markdown",
     "replace_section",
     "rewrite_wikilinks",
     "split_sections",
+    "wikilink_for",
 ]
 
 
@@ -129,6 +137,7 @@ Resolver = Callable[[WikiLink], ResolvedLink]
 # --- Wikilink grammar -----------------------------------------------------------------------
 
 _SPACE_PREFIX_RE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9_-]*):(?=\S)")
+_NO_SPACE_PREFIX_RE = re.compile(r"^\s*:")
 # A link longer than this is almost certainly not a link, and the cap bounds the scan.
 _MAX_WIKILINK_LENGTH = 512
 
@@ -168,9 +177,9 @@ def _parse_wikilink_text(raw: str) -> _ParsedLink | None:
     target, pipe, label = inner.partition("|")
     space_key: str | None = None
     title_offset = 0
-    match = _SPACE_PREFIX_RE.match(target)
+    match = _SPACE_PREFIX_RE.match(target) or _NO_SPACE_PREFIX_RE.match(target)
     if match:
-        space_key = match.group(1)
+        space_key = match.group(1) if match.re is _SPACE_PREFIX_RE else None
         title_offset = match.end()
     title_raw = target[title_offset:]
     title = _collapse(title_raw)
@@ -188,20 +197,49 @@ def _parse_wikilink_text(raw: str) -> _ParsedLink | None:
     )
 
 
-def is_linkable_title(title: str) -> bool:
-    """Tell whether ``[[title]]`` would link to a page with exactly this title.
+def wikilink_for(title: str, *, space_key: str | None = None, label: str | None = None) -> str:
+    """Write the Markdown source of a link to a page, e.g. ``[[ops:Deploy guide|how to]]``.
 
-    Use it to validate page titles: a title with ``|``, ``[[``, ``]]``, unbalanced brackets or a
-    line break cannot be written as a wikilink.
+    A title that would read as a space key (``RFC:12``) gets the ``:`` escape. Raises
+    ValueError when the title cannot be linked (see ``is_linkable_title``) or the label holds
+    ``]]`` or a line break.
+    """
+    if not is_linkable_title(title):
+        raise ValueError(f"{title!r} cannot be used inside a wikilink")
+    title = _collapse(title)
+    if space_key:
+        prefix = f"{space_key}:"
+    elif _SPACE_PREFIX_RE.match(title) or title.startswith(":"):
+        prefix = ":"
+    else:
+        prefix = ""
+    suffix = ""
+    if label is not None and _collapse(label) != title:
+        if "]]" in label or "[[" in label or "\n" in label:
+            raise ValueError(f"{label!r} cannot be used as a wikilink label")
+        suffix = f"|{_collapse(label)}"
+    source = f"[[{prefix}{title}{suffix}]]"
+    parsed = _parse_wikilink_text(source) if _scan_wikilink(source, 0) == len(source) else None
+    if parsed is None or parsed.link.title != title:
+        raise ValueError(f"{title!r} cannot be used inside a wikilink")
+    return source
+
+
+def is_linkable_title(title: str) -> bool:
+    """Tell whether a page with this title can be the target of a wikilink.
+
+    Use it to validate page titles: a title with ``|``, ``[[``, ``]]``, unbalanced brackets,
+    a line break or a leading ``:`` cannot be written as a wikilink. Titles that look like a
+    space key (``RFC:12``) can, as ``[[:RFC:12]]`` (``wikilink_for`` writes that).
     """
     collapsed = _collapse(title)
-    if not collapsed or collapsed != title.strip() or "|" in title:
+    if not collapsed or "|" in title or "\n" in title or collapsed.startswith(":"):
         return False
-    raw = f"[[{collapsed}]]"
+    raw = f"[[:{collapsed}]]"
     if _scan_wikilink(raw, 0) != len(raw):
         return False
     parsed = _parse_wikilink_text(raw)
-    return parsed is not None and parsed.link.space_key is None
+    return parsed is not None and parsed.link.title == collapsed
 
 
 def _wikilink_rule(state: StateInline, silent: bool) -> bool:
@@ -311,6 +349,9 @@ def _inline_text(children: Sequence[Token] | None) -> str:
     return _collapse("".join(parts))
 
 
+_FOOTNOTE_ID_RE = re.compile(r"fn(ref)?\d+(:\d+)?")
+
+
 def _decorate_rule(state: StateCore) -> None:
     """Give headings unique ids (and collect the TOC), mark external links, move alignment.
 
@@ -326,7 +367,8 @@ def _decorate_rule(state: StateCore) -> None:
             base = slugify_heading(text)
             anchor = base
             counter = 1
-            while anchor in used:
+            # Footnotes own the ids fn<n> and fnref<n>; never give a heading one of those.
+            while anchor in used or _FOOTNOTE_ID_RE.fullmatch(anchor):
                 anchor = f"{base}-{counter}"
                 counter += 1
             used.add(anchor)
@@ -343,6 +385,15 @@ def _decorate_rule(state: StateCore) -> None:
             for child in token.children or ():
                 if child.type == "link_open" and _is_external(str(child.attrGet("href") or "")):
                     child.attrSet("rel", "noopener noreferrer nofollow")
+                elif child.type == "image" and child.children:
+                    # Alt text is rendered as plain text, which knows nothing of wikilinks.
+                    child.children = [_as_text(grandchild) for grandchild in child.children]
+
+
+def _as_text(token: Token) -> Token:
+    if token.type != "wikilink":
+        return token
+    return Token("text", "", 0, content=token.meta["parsed"].link.label)
 
 
 def _build_parser() -> MarkdownIt:
@@ -353,7 +404,6 @@ def _build_parser() -> MarkdownIt:
             "html": False,
             "tasklists": True,
             "tasklists_editable": False,
-            "alerts": True,
             "highlight": _highlight,
         },
     )
@@ -486,29 +536,50 @@ def _normalise_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+@dataclass(frozen=True)
+class _LineSpot:
+    """Where one line of an inline token's content starts in the source.
+
+    ``escaped_pipes`` is true for a table cell whose ``\\|`` the table rule turned into ``|``:
+    each pipe before a position then adds one source character.
+    """
+
+    offset: int
+    escaped_pipes: bool
+
+    def source_offset(self, content_line: str, col: int) -> int:
+        if self.escaped_pipes:
+            col += content_line.count("|", 0, col)
+        return self.offset + col
+
+
 def _locate_inline(
     token: Token, lines: list[str], line_offsets: list[int], cursor: dict[int, int]
-) -> list[int | None]:
-    """Map each line of an inline token's content to its absolute offset in the source.
+) -> list[_LineSpot | None]:
+    """Map each line of an inline token's content to where it starts in the source.
 
-    Returns a list with one offset (or None when the line cannot be found verbatim, e.g. after
-    tab expansion) per content line. ``cursor`` remembers how far each source line has been
-    consumed, so two table cells with the same text map to different places.
+    Returns one spot per content line, or None when the line cannot be found verbatim (e.g.
+    after tab expansion). ``cursor`` remembers how far each source line has been consumed, so
+    two table cells with the same text map to different places.
     """
     assert token.map is not None
-    offsets: list[int | None] = []
+    spots: list[_LineSpot | None] = []
     for i, content_line in enumerate(token.content.split("\n")):
         line_no = token.map[0] + i
         if line_no >= len(lines):
-            offsets.append(None)
+            spots.append(None)
             continue
-        col = lines[line_no].find(content_line, cursor.get(line_no, 0))
-        if col < 0:
-            offsets.append(None)
-            continue
-        cursor[line_no] = col + len(content_line)
-        offsets.append(line_offsets[line_no] + col)
-    return offsets
+        spot = None
+        for candidate, escaped in ((content_line, False), (content_line.replace("|", "\\|"), True)):
+            col = lines[line_no].find(candidate, cursor.get(line_no, 0))
+            if col >= 0:
+                cursor[line_no] = col + len(candidate)
+                spot = _LineSpot(line_offsets[line_no] + col, escaped)
+                break
+            if "|" not in content_line:
+                break
+        spots.append(spot)
+    return spots
 
 
 def rewrite_wikilinks(
@@ -543,7 +614,7 @@ def rewrite_wikilinks(
 
     edits: list[tuple[int, int, str]] = []
     cursor: dict[int, int] = {}
-    located: dict[int, list[int | None]] = {}
+    located: dict[int, list[_LineSpot | None]] = {}
     tokens = _MD.parse(text, {})
     # Locate every inline block, in order, even those without links: table cells on one line
     # share it, and each must consume its own part before the next cell is searched.
@@ -567,16 +638,23 @@ def rewrite_wikilinks(
             content_line_starts.append(content_line_starts[-1] + len(content_line) + 1)
         start_in_content: int = child.meta["start"]
         line_index = bisect.bisect_right(content_line_starts, start_in_content) - 1
-        base = located[id(inline)][line_index]
-        if base is None:
+        spot = located[id(inline)][line_index]
+        if spot is None:
             continue
-        start = base + start_in_content - content_line_starts[line_index]
-        end = start + len(child.content)
-        # Never edit a place we could not map back exactly.
-        if text[start:end] != child.content:
-            continue
+        content_line = inline.content.split("\n")[line_index]
+        start = spot.source_offset(content_line, start_in_content - content_line_starts[line_index])
         raw = child.content
-        replacement = raw[: parsed.title_start] + new_title + raw[parsed.title_end :]
+        written = raw.replace("|", "\\|") if spot.escaped_pipes else raw
+        end = start + len(written)
+        # Never edit a place we could not map back exactly.
+        if text[start:end] != written:
+            continue
+        title = new_title
+        if link.space_key is None and ":" not in raw[: parsed.title_start]:
+            # An unqualified link to a title like "RFC:12" needs the "no space" colon.
+            title = (":" if _SPACE_PREFIX_RE.match(new_title) else "") + new_title
+        # The title comes before any pipe, so its offsets are the same in the written form.
+        replacement = written[: parsed.title_start] + title + written[parsed.title_end :]
         edits.append((start, end, replacement))
 
     for start, end, replacement in sorted(edits, reverse=True):

@@ -18,6 +18,7 @@ from wiki.rendering import (
     replace_section,
     rewrite_wikilinks,
     split_sections,
+    wikilink_for,
 )
 
 PAYLOADS_FILE = Path(__file__).with_name("xss_payloads.txt")
@@ -183,6 +184,21 @@ def test_it_gives_chinese_headings_unique_working_anchors():
     assert link["href"] == "#%E5%B8%B8%E8%A7%81%E9%97%AE%E9%A2%98"
 
 
+def test_it_keeps_heading_anchors_clear_of_footnote_ids():
+    rendered = render_markdown("# fn1\n\n# FNREF1\n\nText[^1].\n\n[^1]: Note.\n")
+
+    anchors = [heading.anchor for heading in rendered.toc]
+    assert anchors == ["fn1-1", "fnref1-1"]
+    ids = [attrs["id"] for _, attrs in _parse(rendered.html).elements if "id" in attrs]
+    assert len(ids) == len(set(ids))
+
+
+def test_it_keeps_wikilink_labels_in_image_alt_text():
+    html = render_markdown("![see [[Home|home page]] now](a.png)").html
+
+    assert _elements(html, "img")[0]["alt"] == "see home page now"
+
+
 def test_it_names_anchors_of_punctuation_only_headings():
     rendered = render_markdown("# !!!\n\n# ???\n")
 
@@ -306,7 +322,37 @@ def test_it_tells_which_titles_can_be_linked():
     assert not is_linkable_title("Foo [bar")
     assert not is_linkable_title("line\nbreak")
     assert not is_linkable_title("   ")
-    assert not is_linkable_title("ops:Page")
+    assert not is_linkable_title(":leading colon")
+    # A title that looks like "space:title" can still be linked, as [[:RFC:12]].
+    assert is_linkable_title("RFC:12")
+    assert parse_wikilinks("[[:RFC:12]]") == [WikiLink(None, "RFC:12", "RFC:12")]
+
+
+@pytest.mark.parametrize(
+    ("title", "kwargs", "expected"),
+    [
+        ("Deploy guide", {}, "[[Deploy guide]]"),
+        ("Deploy guide", {"space_key": "ops"}, "[[ops:Deploy guide]]"),
+        ("Deploy guide", {"label": "how to"}, "[[Deploy guide|how to]]"),
+        ("Deploy guide", {"label": "Deploy guide"}, "[[Deploy guide]]"),
+        ("RFC:12", {}, "[[:RFC:12]]"),
+        ("RFC:12", {"space_key": "eng"}, "[[eng:RFC:12]]"),
+        ("Foo [bar]", {}, "[[Foo [bar]]]"),
+    ],
+)
+def test_it_writes_wikilinks_that_parse_back(title: str, kwargs: dict, expected: str):
+    source = wikilink_for(title, **kwargs)
+
+    assert source == expected
+    [link] = parse_wikilinks(source)
+    assert link.title == title
+    assert link.space_key == kwargs.get("space_key")
+
+
+def test_it_refuses_to_write_unlinkable_wikilinks():
+    for title, label in (("a|b", None), ("Foo [bar", None), ("ok", "x]]y")):
+        with pytest.raises(ValueError):
+            wikilink_for(title, label=label)
 
 
 # --- Renames ---------------------------------------------------------------------------------
@@ -371,6 +417,27 @@ def test_it_rewrites_links_in_lists_quotes_tables_and_headings():
     assert "[[Release guide|x]]" in result
     assert "`[[Deploy Guide]]`" in result
     assert result.count("Deploy Guide") == 1
+
+
+def test_it_rewrites_links_with_escaped_pipes_in_table_cells():
+    source = "| a | b |\n|---|---|\n| [[Deploy Guide\\|guide]] | [[Deploy Guide]] |\n"
+
+    assert _rename(source) == (
+        "| a | b |\n|---|---|\n| [[Release guide\\|guide]] | [[Release guide]] |\n"
+    )
+
+
+def test_it_escapes_a_new_title_that_looks_like_a_space_key():
+    result = rewrite_wikilinks(
+        "[[Old]] [[eng:Old]] [[:Old|x]]",
+        old_title="Old",
+        new_title="RFC:12",
+        space_key="eng",
+        in_same_space=True,
+    )
+
+    assert result == "[[:RFC:12]] [[eng:RFC:12]] [[:RFC:12|x]]"
+    assert {link.title for link in parse_wikilinks(result)} == {"RFC:12"}
 
 
 def test_it_does_nothing_when_the_title_is_not_linked():
