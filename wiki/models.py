@@ -169,6 +169,7 @@ class Page(models.Model):
         related_name="+",
     )
     search_vector = SearchVectorField(null=True, editable=False)
+    title_vector = SearchVectorField(null=True, editable=False)
     search_text = models.TextField(blank=True, default="", editable=False)
 
     class Meta:
@@ -196,7 +197,10 @@ class Page(models.Model):
             models.CheckConstraint(condition=~models.Q(slug=""), name="wiki_page_slug_not_empty"),
         ]
         indexes = [
-            GinIndex(fields=["search_vector"], name="wiki_page_search_gin"),
+            # fastupdate off: a wiki writes rarely, and a long pending list makes the planner
+            # (rightly) avoid the index until the next vacuum.
+            GinIndex(fields=["search_vector"], name="wiki_page_search_gin", fastupdate=False),
+            GinIndex(fields=["title_vector"], name="wiki_page_title_gin", fastupdate=False),
             models.Index(fields=["space", "review_by"], name="wiki_page_review_idx"),
         ]
 

@@ -14,7 +14,8 @@ from datetime import date, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
+from django.db import OperationalError, connection, transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
 from django.http import Http404
 from django.utils import timezone
@@ -389,6 +390,17 @@ def _substring_snippet(text: str, terms: list[str], width: int = 80) -> SafeStri
     return mark_safe(prefix + escaped)  # noqa: S308 - escaped above; only <mark> is added
 
 
+# How many of the most recently updated text matches are ranked, beside every title match.
+# Ranking reads each candidate's tsvector, so this bounds the work a very common word costs.
+RANK_CANDIDATES = 100
+# A substring scan without a trigram index reads every page's text; it gets this long.
+SUBSTRING_TIMEOUT_MS = 250
+
+
+def _terms(query: str) -> list[str]:
+    return [term for term in re.split(r"\s+", query.replace('"', " ")) if term]
+
+
 def search_pages(
     *,
     user: AbstractBaseUser,
@@ -400,10 +412,14 @@ def search_pages(
     """Ranked full-text search over live pages the user may read.
 
     The query uses websearch syntax ("quoted phrases", -excluded, or). Chinese runs are
-    cut into bigrams to match how pages are indexed. When the full-text query finds
-    nothing, an ILIKE substring match on title and text is tried, so fragments of words
-    and short Chinese queries still find something. The permission filter is part of the
-    same SQL query: a page the user cannot read is never a candidate.
+    cut into bigrams to match how pages are indexed. Every page whose title matches is
+    ranked, plus the ``RANK_CANDIDATES`` most recently updated pages whose text matches
+    (a word found on thousands of pages would otherwise make every search read thousands
+    of vectors). When the full-text query finds nothing, an ILIKE substring match is tried,
+    so fragments of words and single Chinese characters still find something.
+
+    The permission filter is part of the same SQL query as the match: a page the user
+    cannot read is never a candidate.
     """
     query = query.strip()
     if not query:
@@ -413,62 +429,130 @@ def search_pages(
         candidates = candidates.filter(space=space)
     if tag:
         candidates = candidates.filter(tags__name=tag)
-    candidates = candidates.select_related("space", "current_revision__author")
 
     search_query = SearchQuery(cjk_bigrams(query), search_type="websearch", config=SEARCH_CONFIG)
-    ranked = (
+    by_title = candidates.filter(title_vector=search_query).values("pk")[:RANK_CANDIDATES]
+    recent = (
         candidates.filter(search_vector=search_query)
+        .order_by("-updated_at")
+        .values("pk")[:RANK_CANDIDATES]
+    )
+    ranked_query = (
+        candidates.filter(Q(pk__in=by_title) | Q(pk__in=recent))
+        .select_related("space", "current_revision__author")
         .annotate(rank=SearchRank(F("search_vector"), search_query))
+        .defer("search_vector", "title_vector", "search_text")
         .order_by("-rank", "title")[:limit]
     )
-    ranked = list(ranked)
+    with transaction.atomic():
+        # The vectors live in TOAST, which the planner does not cost: without this it may
+        # choose to scan and decompress every page instead of using the GIN indexes.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+        ranked = list(ranked_query)
     if ranked:
         if has_cjk(query):
             # ts_headline cannot see inside unsegmented Chinese; mark the substrings instead.
-            terms = [term for term in re.split(r"\s+", query.replace('"', " ")) if term]
+            texts = dict(
+                Page.objects.filter(pk__in=[p.pk for p in ranked]).values_list("pk", "search_text")
+            )
             return [
-                SearchHit(page=p, rank=p.rank, snippet=_substring_snippet(p.search_text, terms))
+                SearchHit(
+                    page=p, rank=p.rank, snippet=_substring_snippet(texts[p.pk], _terms(query))
+                )
                 for p in ranked
             ]
-        headlines = _headlines(ranked, search_query)
+        headlines = _headlines(ranked, query)
         return [
             SearchHit(page=page, rank=page.rank, snippet=_highlight(headlines.get(page.pk, "")))
             for page in ranked
         ]
+    return _search_substrings(candidates, _terms(query), limit)
 
-    terms = [term for term in re.split(r"\s+", query.replace('"', " ")) if term]
-    substring = Q()
-    for term in terms:
-        substring &= Q(search_text__icontains=term)
-    matches = (
-        candidates.filter(substring)
-        .annotate(title_hit=Q(title__icontains=terms[0]) if terms else Value(False))
-        .order_by("-title_hit", Lower("title"))[:limit]
-    )
+
+def _search_substrings(candidates: QuerySet[Page], terms: list[str], limit: int) -> list:
+    """Pages whose title or text contains every term, titles first.
+
+    Without a trigram index the text scan reads every page, so it runs under a statement
+    timeout; past it, only titles are searched (they are short and in the main table).
+    """
+    if not terms:
+        return []
+
+    def matching(field: str) -> list[Page]:
+        condition = Q()
+        for term in terms:
+            condition &= Q(**{f"{field}__icontains": term})
+        return list(
+            candidates.filter(condition)
+            .select_related("space", "current_revision__author")
+            .defer("search_vector", "title_vector")
+            .annotate(title_hit=Q(title__icontains=terms[0]))
+            .order_by("-title_hit", Lower("title"))[:limit]
+        )
+
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL statement_timeout = {SUBSTRING_TIMEOUT_MS}")
+            matches = matching("search_text")
+    except OperationalError:
+        matches = matching("title")
     return [
         SearchHit(page=page, rank=0.0, snippet=_substring_snippet(page.search_text, terms))
         for page in matches
     ]
 
 
-def _headlines(pages: list[Page], search_query: SearchQuery) -> dict[int, str]:
-    """ts_headline snippets for the few pages already ranked, in one query."""
-    from django.contrib.postgres.search import SearchHeadline
+# ts_headline parses the whole text it is given; a window around the first match is enough.
+_WINDOW_BEFORE = 300
+_WINDOW_AFTER = 700
 
-    rows = (
-        Page.objects.filter(pk__in=[page.pk for page in pages])
-        .annotate(
-            headline=SearchHeadline(
-                "search_text",
-                search_query,
-                config=SEARCH_CONFIG,
-                start_sel=_MARK_START,
-                stop_sel=_MARK_STOP,
-                max_words=35,
-                min_words=15,
-                max_fragments=2,
-            )
-        )
-        .values_list("pk", "headline")
+
+def _headlines(pages: list[Page], query: str) -> dict[int, str]:
+    """ts_headline snippets for the few pages already ranked, in two small queries.
+
+    Rather than parse each whole page, cut a window around the first word that starts with
+    one of the query's lexemes (English stems are nearly always prefixes of the words they
+    came from) and let ts_headline pick and mark the fragment inside it.
+    """
+    prepared = cjk_bigrams(query)
+    texts = dict(
+        Page.objects.filter(pk__in=[page.pk for page in pages]).values_list("pk", "search_text")
     )
-    return dict(rows)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(array_agg(lexeme), '{}') FROM "
+            "unnest(tsvector_to_array(to_tsvector(%s::regconfig, %s))) AS lexeme",
+            [SEARCH_CONFIG, prepared],
+        )
+        lexemes = [lexeme for lexeme in cursor.fetchone()[0] if lexeme]
+        alternatives = "|".join(map(re.escape, lexemes))
+        # A whole word first ("build"), else a word the stem begins ("happi" in "happier").
+        patterns = (
+            [
+                re.compile(rf"\b(?:{alternatives})\b", re.IGNORECASE),
+                re.compile(rf"\b(?:{alternatives})", re.IGNORECASE),
+            ]
+            if lexemes
+            else []
+        )
+        windows = []
+        for page in pages:
+            text = texts.get(page.pk, "")
+            match = next(filter(None, (pattern.search(text) for pattern in patterns)), None)
+            start = max((match.start() if match else 0) - _WINDOW_BEFORE, 0)
+            windows.append(text[start : start + _WINDOW_BEFORE + _WINDOW_AFTER])
+        options = (
+            f"StartSel={_MARK_START}, StopSel={_MARK_STOP}, "
+            "MaxWords=35, MinWords=15, MaxFragments=2"
+        )
+        cursor.execute(
+            "SELECT ts_headline(%s::regconfig, window_text, "
+            "websearch_to_tsquery(%s::regconfig, %s), %s) "
+            "FROM unnest(%s::text[]) WITH ORDINALITY AS t(window_text, position) "
+            "ORDER BY position",
+            [SEARCH_CONFIG, SEARCH_CONFIG, prepared, options, windows],
+        )
+        headlines = [row[0] for row in cursor.fetchall()]
+    return {page.pk: headline for page, headline in zip(pages, headlines, strict=True)}

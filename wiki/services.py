@@ -403,6 +403,7 @@ def _index(page: Page, body: str) -> None:
             SearchVector(Value(cjk_bigrams(page.title)), weight="A", config=SEARCH_CONFIG)
             + SearchVector(Value(cjk_bigrams(body)), weight="B", config=SEARCH_CONFIG)
         ),
+        title_vector=SearchVector(Value(cjk_bigrams(page.title)), config=SEARCH_CONFIG),
     )
 
 

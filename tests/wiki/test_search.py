@@ -113,3 +113,15 @@ def test_renamed_pages_are_found_by_their_new_title(space, page, teammate):
     services.rename_page(page=page, by=teammate, new_title="Shipping handbook")
     hits = selectors.search_pages(user=teammate, query="shipping")
     assert [hit.page.title for hit in hits] == ["Shipping handbook"]
+
+
+def test_common_words_rank_title_matches_and_the_most_recent_pages(space, teammate, monkeypatch):
+    monkeypatch.setattr(selectors, "RANK_CANDIDATES", 2)
+    for number in range(4):
+        services.create_page(
+            space=space, author=teammate, title=f"Note {number}", body="kubernetes kubernetes"
+        )
+    services.create_page(space=space, author=teammate, title="Kubernetes", body="intro")
+    titles = [hit.page.title for hit in selectors.search_pages(user=teammate, query="kubernetes")]
+    # The title match, plus the two most recently updated text matches (itself and Note 3).
+    assert titles == ["Kubernetes", "Note 3"]
