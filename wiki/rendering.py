@@ -28,6 +28,7 @@ baked into HTML that is cached per revision, not per language.
 from __future__ import annotations
 
 import bisect
+import functools
 import html
 import re
 import unicodedata
@@ -48,6 +49,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.gfm_autolink import gfm_autolink_plugin
 from pygments import highlight as pygments_highlight
 from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
@@ -311,13 +313,19 @@ _LANGUAGE_RE = re.compile(r"^[A-Za-z0-9_+#.\-]{1,40}$")
 _CODE_FORMATTER = HtmlFormatter(nowrap=True)
 
 
+@functools.lru_cache(maxsize=128)
+def _lexer_for(lang: str) -> Lexer | None:
+    """Find the Pygments lexer for a fence's language once: the lookup scans every lexer."""
+    try:
+        return get_lexer_by_name(lang, stripnl=False)
+    except ClassNotFound:
+        return None
+
+
 def _highlight(code: str, lang: str, attrs: str) -> str:
     """Highlight fenced code with Pygments CSS classes; "" lets markdown-it escape it plainly."""
-    if not lang or not _LANGUAGE_RE.match(lang):
-        return ""
-    try:
-        lexer = get_lexer_by_name(lang, stripnl=False)
-    except ClassNotFound:
+    lexer = _lexer_for(lang.lower()) if lang and _LANGUAGE_RE.match(lang) else None
+    if lexer is None:
         return ""
     body = pygments_highlight(code, lexer, _CODE_FORMATTER)
     return f'<pre class="highlight"><code class="language-{escapeHtml(lang)}">{body}</code></pre>'
@@ -480,18 +488,31 @@ _CLEANER = nh3.Cleaner(
 )
 
 
+# A few entries are enough: the repeat comes right after the first call.
+@functools.lru_cache(maxsize=4)
+def _parse(source: str) -> tuple[list[Token], dict[str, Any]]:
+    """Parse once for the usual sequence parse_wikilinks -> resolve -> render_markdown.
+
+    Callers only read the tokens (rendering sets an image's alt attribute, always to the
+    same value), so sharing them between calls is safe.
+    """
+    env: dict[str, Any] = {}
+    tokens = _MD.parse(source, env)
+    return tokens, env
+
+
 def render_markdown(source: str, *, resolve_link: Resolver | None = None) -> RenderedMarkdown:
     """Render page Markdown to sanitised HTML, with its table of contents and wikilinks.
 
     ``resolve_link`` maps each distinct wikilink to a URL and whether the page exists (called
     once per distinct link); without it wikilinks render as ``<span class="wikilink">``.
     """
-    env: dict[str, Any] = {"resolve_link": resolve_link}
-    tokens = _MD.parse(source, env)
+    tokens, parse_env = _parse(source)
+    env: dict[str, Any] = {**parse_env, "resolve_link": resolve_link}
     raw_html = _MD.renderer.render(tokens, _MD.options, env)
     return RenderedMarkdown(
         html=_CLEANER.clean(raw_html),
-        toc=list(env.get("toc", [])),
+        toc=list(parse_env.get("toc", [])),
         links=_links_from_tokens(tokens),
     )
 
@@ -526,7 +547,7 @@ def parse_wikilinks(source: str) -> list[WikiLink]:
     Duplicates (same space key and title, case-insensitive) are dropped; the first occurrence
     and its label are kept.
     """
-    return _links_from_tokens(_MD.parse(source, {}))
+    return _links_from_tokens(_parse(source)[0])
 
 
 # --- Renames ---------------------------------------------------------------------------------
@@ -615,7 +636,7 @@ def rewrite_wikilinks(
     edits: list[tuple[int, int, str]] = []
     cursor: dict[int, int] = {}
     located: dict[int, list[_LineSpot | None]] = {}
-    tokens = _MD.parse(text, {})
+    tokens = _parse(text)[0]
     # Locate every inline block, in order, even those without links: table cells on one line
     # share it, and each must consume its own part before the next cell is searched.
     for token in tokens:
@@ -674,7 +695,7 @@ def split_sections(source: str) -> list[Section]:
     """
     text = _normalise_newlines(source)
     lines = text.splitlines(keepends=True)
-    tokens = _MD.parse(text, {})
+    tokens = _parse(text)[0]
     headings: list[tuple[int, int, str]] = []  # (start_line, level, title)
     for idx, token in enumerate(tokens):
         if token.type == "heading_open" and token.level == 0 and token.map is not None:

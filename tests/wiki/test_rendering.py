@@ -226,6 +226,19 @@ def test_it_renders_existing_and_missing_wikilinks_through_the_resolver():
     assert len(resolve.calls) == 2
 
 
+def test_it_resolves_again_on_each_render_of_the_same_text():
+    source = "# Top\n\n[[Home]] and [[Other]]\n"
+    links = parse_wikilinks(source)
+
+    first = render_markdown(source, resolve_link=_resolver(set()))
+    second = render_markdown(source, resolve_link=_resolver({"Home"}))
+
+    assert [link.title for link in links] == ["Home", "Other"]
+    assert _elements(first.html, "a")[0]["class"] == "wikilink wikilink-missing"
+    assert _elements(second.html, "a")[0]["class"] == "wikilink"
+    assert first.toc == second.toc == [Heading(level=1, text="Top", anchor="top")]
+
+
 def test_it_renders_wikilinks_as_spans_without_a_resolver():
     html = render_markdown("See [[Home|the start page]].").html
 
