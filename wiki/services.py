@@ -59,7 +59,6 @@ from wiki.rendering import (
     ResolvedLink,
     WikiLink,
     is_linkable_title,
-    parse_wikilinks,
     render_markdown,
     replace_section,
     rewrite_wikilinks,
@@ -328,21 +327,42 @@ def new_page_url(space_key: str, title: str) -> str:
     return f"{base}?{urlencode({'title': title})}"
 
 
+# A quick scan for [[...]] so that the pages a text links to are fetched in one query before
+# rendering; the renderer's own parser stays the authority (anything this misses is looked up
+# when the renderer asks for it).
+_LINK_HINT_RE = re.compile(r"\[\[([^\[\]|\n]+)")
+_SPACE_HINT_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_-]*):(?=\S)(.+)$")
+
+
+def _link_hints(space: Space, body: str) -> set[tuple[str, str]]:
+    """(space key, lowercased title) pairs that ``body`` probably links to."""
+    hints: set[tuple[str, str]] = set()
+    for raw in _LINK_HINT_RE.findall(body):
+        target = " ".join(raw.split())
+        if not target:
+            continue
+        hints.add((space.key, target.lower()))
+        prefixed = _SPACE_HINT_RE.match(target)
+        if prefixed:
+            hints.add((prefixed.group(1), prefixed.group(2).strip().lower()))
+    return hints
+
+
 def _lookup_targets(
-    space: Space, links: Sequence[WikiLink], viewer: AbstractBaseUser | None
+    space: Space, wanted: set[tuple[str, str]], viewer: AbstractBaseUser | None
 ) -> dict[tuple[str, str], Page]:
-    """Live pages named by ``links``, keyed by (space key, lowercased title), in one query.
+    """Live pages for (space key, lowercased title) pairs, in one query.
 
     Pages of other spaces count only where ``viewer`` may read that space: otherwise a
     preview of ``[[secret:Title]]`` would tell anyone whether a private page exists.
     """
-    wanted: dict[str, set[str]] = {}
-    for link in links:
-        wanted.setdefault(link.space_key or space.key, set()).add(link.title.lower())
     if not wanted:
         return {}
+    by_space: dict[str, set[str]] = {}
+    for key, title in wanted:
+        by_space.setdefault(key, set()).add(title)
     condition = Q()
-    for key, titles in wanted.items():
+    for key, titles in by_space.items():
         condition |= Q(space__key=key, title_lower__in=titles)
     visible = Q(space=space)
     if viewer is not None:
@@ -364,14 +384,18 @@ def render_body(*, space: Space, body: str, viewer: AbstractBaseUser | None):  #
     author when a revision is saved, the requesting user for a preview. Returns the
     ``RenderedMarkdown`` and the pages its links resolved to.
     """
-    targets = _lookup_targets(space, parse_wikilinks(body), viewer)
+    checked = _link_hints(space, body)
+    targets = _lookup_targets(space, checked, viewer)
 
     def resolve(link: WikiLink) -> ResolvedLink:
-        key = link.space_key or space.key
-        target = targets.get((key, link.title.lower()))
+        key = (link.space_key or space.key, link.title.lower())
+        if key not in checked:
+            checked.add(key)
+            targets.update(_lookup_targets(space, {key}, viewer))
+        target = targets.get(key)
         if target is not None:
             return ResolvedLink(url=page_url(target), exists=True)
-        return ResolvedLink(url=new_page_url(key, link.title), exists=False)
+        return ResolvedLink(url=new_page_url(key[0], link.title), exists=False)
 
     rendered = render_markdown(body, resolve_link=resolve)
     return rendered, targets

@@ -277,3 +277,13 @@ def test_template_fills_the_title(space, teammate):
         space=space, author=teammate, title="DB failover", template=template
     )
     assert page.current_revision.body.startswith("# DB failover")
+
+
+def test_links_the_quick_scan_misses_still_resolve(space, teammate):
+    odd = services.create_page(space=space, author=teammate, title="Foo [bar]", body="x")
+    source = services.create_page(
+        space=space, author=teammate, title="Index", body="See [[Foo [bar]]] and [[ foo   [BAR] ]]."
+    )
+    html = source.current_revision.rendered_html
+    assert "wikilink-missing" not in html
+    assert PageLink.objects.get(from_page=source).to_page == odd
