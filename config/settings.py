@@ -281,8 +281,9 @@ IMPORT_BATCH_SIZE = env_int("IMPORT_BATCH_SIZE", 2000, minimum=1)
 IMPORT_STALE_SECONDS = env_int("IMPORT_STALE_SECONDS", 60, minimum=1)
 # How often beat looks for such imports (and queued ones no worker picked up).
 IMPORT_SWEEP_SECONDS = env_int("IMPORT_SWEEP_SECONDS", 30, minimum=1)
-# Count the export's messages first, so the progress bar knows its total.
-IMPORT_COUNT_FIRST = env_bool("IMPORT_COUNT_FIRST", default=True)
+# Read the export twice, counting its messages first, so progress is "N of M messages"
+# rather than the share of the export's bytes read. Costs a parse of the whole export.
+IMPORT_COUNT_FIRST = env_bool("IMPORT_COUNT_FIRST", default=False)
 CELERY_BEAT_SCHEDULE["sweep-stale-imports"] = {
     "task": "handover.tasks.sweep_stale_imports_task",
     "schedule": float(IMPORT_SWEEP_SECONDS),

@@ -53,6 +53,10 @@ class Source(models.Model):
     records_done = models.BigIntegerField(default=0)
     messages_done = models.BigIntegerField(default=0)
     messages_total = models.BigIntegerField(null=True, blank=True)
+    bytes_done = models.BigIntegerField(
+        default=0, help_text="Bytes of the export the importer has read (for progress)."
+    )
+    bytes_total = models.BigIntegerField(default=0)
     checkpoint = models.BigIntegerField(default=0)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     run_token = models.CharField(max_length=32, blank=True)
@@ -100,12 +104,15 @@ class Source(models.Model):
 
     @property
     def percent_done(self) -> int | None:
-        """Share of messages stored, when the total is known."""
+        """How far the import is: by messages when their total is known, else by bytes read."""
         if self.status == self.Status.SUCCEEDED:
             return 100
-        if not self.messages_total:
-            return None
-        return min(100, int(self.messages_done * 100 / self.messages_total))
+        if self.messages_total:
+            return min(100, int(self.messages_done * 100 / self.messages_total))
+        if self.bytes_total:
+            # 99 at most: the last batch is still to be written when everything is read.
+            return min(99, int(self.bytes_done * 100 / self.bytes_total))
+        return None
 
 
 class Person(models.Model):

@@ -367,6 +367,8 @@ class ImportProgress:
     messages_done: int
     messages_total: int | None
     records_done: int
+    bytes_done: int = 0
+    bytes_total: int = 0
 
 
 ProgressCallback = Callable[[ImportProgress], None]
@@ -409,7 +411,8 @@ def _finish(source_id: int, token: str, status: str, *, error: str = "") -> Sour
         fields = ["status", "finished_at", "heartbeat_at", "run_token", "error", "report"]
         if status == Source.Status.SUCCEEDED:
             source.messages_total = source.messages_done
-            fields.append("messages_total")
+            source.bytes_done = source.bytes_total
+            fields += ["messages_total", "bytes_done"]
         source.save(update_fields=fields)
         record_audit_event(
             actor=None,
@@ -458,6 +461,7 @@ def run_import(
             with ExportSource(source.path) as export:
                 writer.count_messages(importer.iter_records(export))
         with ExportSource(source.path) as export:
+            writer.attach(export)
             for position, record in enumerate(importer.iter_records(export), start=1):
                 if position <= source.checkpoint:
                     continue
@@ -677,8 +681,19 @@ class _BatchWriter:
             self.conversation_ids[conv.external_key] = conv.pk
             self.conversation_state[conv.external_key] = (conv.name, conv.kind, conv.topic)
         self.thread_ids: dict[tuple[int, str], int] = {}
+        self.export: ExportSource | None = None
+        self.bytes_total = source.bytes_total
+        self.bytes_done = 0
 
     # --- reading -------------------------------------------------------------------------------
+
+    def attach(self, export: ExportSource) -> None:
+        """Read progress in bytes from ``export`` and store its total size."""
+        self.export = export
+        self.bytes_total = export.total_size()
+        Source.objects.filter(pk=self.source.pk, run_token=self.token).update(
+            bytes_total=self.bytes_total
+        )
 
     def count_messages(self, records: Iterable[Record]) -> None:
         """A first pass that only counts messages, for the progress bar's total."""
@@ -769,9 +784,13 @@ class _BatchWriter:
                 self._write_conversations()
                 self._write_messages()
                 self._write_skipped()
+                if self.export is not None:
+                    # Two-pass formats read some bytes twice; never report past the end.
+                    self.bytes_done = min(self.export.bytes_read, self.bytes_total)
                 Source.objects.filter(pk=self.source.pk).update(
                     checkpoint=self.position,
                     records_done=self.position,
+                    bytes_done=self.bytes_done,
                     messages_done=self.messages_done + len(self.messages),
                     heartbeat_at=timezone.now(),
                     report=self.report,
@@ -794,6 +813,8 @@ class _BatchWriter:
                     messages_done=self.messages_done,
                     messages_total=self.messages_total,
                     records_done=self.position,
+                    bytes_done=self.bytes_done,
+                    bytes_total=self.bytes_total,
                 )
             )
 

@@ -424,3 +424,30 @@ def test_a_small_thread_cache_still_links_every_reply(
     replies = Message.objects.exclude(reply_to_key="")
     assert replies.exists()
     assert not replies.exclude(thread__root_key=models.F("reply_to_key")).exists()
+
+
+def test_progress_is_reported_in_bytes_read(
+    subject,  # noqa: ANN001
+    tmp_path: Path,
+) -> None:
+    from bench.slack_export_generator import generate_slack_export
+
+    export = generate_slack_export(tmp_path / "export", messages=3000, channels=2)
+    source = services.create_source(owner=subject, path=export.path)
+    services.start_import(source=source, by=subject, schedule=False)
+    seen: list[tuple[int, int, int | None]] = []
+
+    def record(progress: services.ImportProgress) -> None:
+        row = Source.objects.get(pk=source.pk)
+        seen.append((progress.bytes_done, progress.bytes_total, row.percent_done))
+
+    finished = services.run_import(source_id=source.pk, batch_size=250, on_progress=record)
+    assert finished is not None and finished.status == Source.Status.SUCCEEDED
+    total = sum(p.stat().st_size for p in export.path.rglob("*") if p.is_file())
+    assert {bytes_total for _done, bytes_total, _percent in seen} == {total}
+    done = [bytes_done for bytes_done, _total, _percent in seen]
+    assert done == sorted(done) and 0 < done[0] < total
+    percents = [percent for _done, _total, percent in seen]
+    assert all(percent is not None and 0 <= percent <= 99 for percent in percents)
+    assert len(set(percents)) > 3  # it moves
+    assert finished.percent_done == 100 and finished.bytes_done == finished.bytes_total == total

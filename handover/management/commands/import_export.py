@@ -43,24 +43,33 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Importing {source.original_name} as {source.format} (import {source.pk})"
         )
-        bar = tqdm(
-            total=None,
-            unit="msg",
-            disable=options["no_progress"],
-            file=sys.stderr,
-            dynamic_ncols=True,
-        )
+        bars: list[tqdm] = []
 
         def show(progress: services.ImportProgress) -> None:
-            if progress.messages_total is not None and bar.total != progress.messages_total:
-                bar.total = progress.messages_total
-                bar.refresh()
-            bar.update(progress.messages_done - bar.n)
+            # Messages when their total is known (IMPORT_COUNT_FIRST), else bytes read.
+            by_messages = progress.messages_total is not None
+            if not bars:
+                bars.append(
+                    tqdm(
+                        total=progress.messages_total if by_messages else progress.bytes_total,
+                        unit="msg" if by_messages else "B",
+                        unit_scale=not by_messages,
+                        disable=options["no_progress"],
+                        file=sys.stderr,
+                        dynamic_ncols=True,
+                    )
+                )
+            bar = bars[0]
+            done = progress.messages_done if by_messages else progress.bytes_done
+            bar.update(max(0, done - bar.n))
+            if not by_messages:
+                bar.set_postfix(messages=progress.messages_done, refresh=False)
 
         try:
             finished = services.run_import(source_id=source.pk, on_progress=show)
         finally:
-            bar.close()
+            for bar in bars:
+                bar.close()
         if finished is None:
             raise CommandError(f"Import {source.pk} was taken over by another process.")
         self._print_report(finished)
