@@ -451,3 +451,26 @@ def test_progress_is_reported_in_bytes_read(
     assert all(percent is not None and 0 <= percent <= 99 for percent in percents)
     assert len(set(percents)) > 3  # it moves
     assert finished.percent_done == 100 and finished.bytes_done == finished.bytes_total == total
+
+
+def test_counting_first_gives_a_message_total_from_the_start(
+    settings,  # noqa: ANN001
+    shared_data: Path,
+    subject,  # noqa: ANN001
+) -> None:
+    settings.IMPORT_COUNT_FIRST = True
+    path = shared_data / "slack" / "houstondatavis"
+    expected = count_slack_export(path).messages
+    source = services.create_source(owner=subject, path=path)
+    services.start_import(source=source, by=subject, schedule=False)
+    seen: list[tuple[int, int | None]] = []
+    finished = services.run_import(
+        source_id=source.pk,
+        batch_size=300,
+        on_progress=lambda p: seen.append((p.messages_done, p.messages_total)),
+    )
+    assert finished is not None and finished.status == Source.Status.SUCCEEDED
+    assert seen[0] == (0, expected)  # the count, before the first batch
+    assert {total for _done, total in seen} == {expected}
+    assert [done for done, _total in seen] == sorted(done for done, _total in seen)
+    assert Message.objects.count() == expected
