@@ -1,6 +1,8 @@
 """Forms for imports: they check shape only; the services decide the rest."""
 
 from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 
@@ -15,7 +17,6 @@ class ImportUploadForm(forms.Form):
 
     file = forms.FileField(
         label=_("Export file"),
-        help_text=_("A zip or a single export file (JSON, mbox, .eml, text)."),
         error_messages={
             "required": _("Choose an export file to upload."),
             "empty": _("The file is empty; nothing was stored."),
@@ -25,8 +26,11 @@ class ImportUploadForm(forms.Form):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        # Read at each request: plugins may add formats.
+        # Read at each request: plugins may add formats, tests may change the limit.
         self.fields["format"].choices = _format_choices()
+        self.fields["file"].help_text = _(
+            "A zip or a single export file (JSON, mbox, .eml, text), up to %(size)s."
+        ) % {"size": filesizeformat(settings.IMPORT_MAX_UPLOAD_BYTES)}
 
 
 class MessageSearchForm(forms.Form):

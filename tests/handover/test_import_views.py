@@ -288,3 +288,10 @@ def test_the_thread_page_shows_edits_and_attachment_names(client_for, imported: 
     from django.utils.html import escape
 
     assert escape(shared.attachments[0]["name"]) in page
+
+
+def test_the_upload_page_states_the_size_limit(client_for, subject, settings) -> None:  # noqa: ANN001
+    settings.IMPORT_MAX_UPLOAD_BYTES = 2048
+    page = client_for(subject).get("/handover/imports/new/").content.decode()
+    assert "up to 2.0\xa0KB" in page or "up to 2.0 KB" in page
+    assert 'name="format"' in page and "Detect automatically" in page
