@@ -4,7 +4,7 @@ Usage::
 
     .venv/bin/python bench/wiki.py                 # build once (reused later), then measure
     .venv/bin/python bench/wiki.py --rebuild       # throw the data away and build it again
-    .venv/bin/python bench/wiki.py --pages 500 --requests 50   # a quick trial run
+    .venv/bin/python bench/wiki.py --pages 500 --requests 50 --database bench_wiki_trial
 
 The data lives in its own database, ``bench_wiki``. The build makes one private space of
 ``--pages`` pages (100 top-level areas, the rest as their children), each about 1,000 words
@@ -14,10 +14,11 @@ Chinese paragraphs; each page has 5 revisions, tags, an owner and some a past re
 
 Building goes around the services for speed (``create_page`` and ``publish_revision`` cost
 about 60 ms a revision here, an hour for 50,000), but produces the same rows they would:
-every revision's ``rendered_html`` and ``toc`` come from ``wiki.rendering.render_markdown``
-with links resolved exactly as ``services.render_body`` resolves them; the current
-revision's links become ``PageLink`` rows; ``search_text`` and ``search_vector`` are built
-with the expression of ``services._index`` (CJK bigrams, title weight A, body weight B).
+every revision's ``rendered_html`` comes from ``wiki.rendering.render_markdown`` with
+links resolved exactly as ``services.render_body`` resolves them, and its ``toc`` from
+``services._toc_entries``; the current
+revision's links become ``PageLink`` rows; the search columns are written by the services'
+own ``services._index``.
 At the end of a build a sample of pages is checked against the services themselves.
 
 Measuring goes through Django's test ``Client`` in-process (no network, no server), signed
@@ -105,8 +106,8 @@ SEARCHES = [
 ]
 
 
-def _setup_django() -> None:
-    os.environ["TACIT_DB_NAME"] = DATABASE
+def _setup_django(database: str) -> None:
+    os.environ["TACIT_DB_NAME"] = database
     # Serve plain static names: the bench never runs collectstatic.
     os.environ["STATIC_MANIFEST"] = "false"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -212,7 +213,6 @@ def _titles(count: int) -> list[str]:
 
 def _build(pages: int) -> None:
     """Create the users, the space and its pages, revisions, links, tags and search rows."""
-    import dataclasses
     from datetime import timedelta
 
     from django.contrib.auth import get_user_model
@@ -222,7 +222,7 @@ def _build(pages: int) -> None:
     from wiki import services
     from wiki.models import Page, PageLink, Revision
     from wiki.rendering import ResolvedLink, WikiLink, render_markdown
-    from wiki.text import cjk_bigrams, slug_for_title
+    from wiki.text import slug_for_title
 
     started = time.perf_counter()
     User = get_user_model()
@@ -272,11 +272,6 @@ def _build(pages: int) -> None:
     from wiki.models import Tag
 
     tags = [Tag.objects.get_or_create(name=name)[0] for name in TAGS]
-    vector_sql = (
-        "UPDATE wiki_page SET search_vector = "
-        "setweight(to_tsvector('english'::regconfig, COALESCE(%s, '')), 'A') || "
-        "setweight(to_tsvector('english'::regconfig, COALESCE(%s, '')), 'B') WHERE id = %s"
-    )
     for start in range(0, pages, BATCH):
         batch = rows[start : start + BATCH]
         bodies = {row.pk: [maker.first_revision(start + n)] for n, row in enumerate(batch)}
@@ -299,7 +294,7 @@ def _build(pages: int) -> None:
                             author=admin if number % 2 else editor,
                             base_revision_id=previous[row.pk],
                             rendered_html=rendered.html,
-                            toc=[dataclasses.asdict(heading) for heading in rendered.toc],
+                            toc=services._toc_entries(rendered, bodies[row.pk][number - 1]),
                         )
                     )
                     if number == REVISIONS:
@@ -335,14 +330,10 @@ def _build(pages: int) -> None:
                     for k in range(1 + row.pk % 2)
                 ]
             )
-            with connection.cursor() as cursor:
-                cursor.executemany(
-                    vector_sql,
-                    [
-                        (cjk_bigrams(row.title), cjk_bigrams(bodies[row.pk][-1]), row.pk)
-                        for row in batch
-                    ],
-                )
+            for row in batch:
+                # The services' own indexing (one UPDATE a page, as a save does), so the
+                # search columns are exactly theirs.
+                services._index(row, bodies[row.pk][-1])
         done = min(start + BATCH, pages)
         elapsed = time.perf_counter() - started
         print(f"built {done}/{pages} pages in {elapsed:.0f} s", flush=True)
@@ -367,21 +358,23 @@ def _check_against_services(sample: list) -> None:
         )
         if rendered.html != revision.rendered_html:
             raise SystemExit(f"page {page.pk}: bulk rendered_html differs from the services'")
+        if services._toc_entries(rendered, revision.body) != revision.toc:
+            raise SystemExit(f"page {page.pk}: bulk toc differs from the services'")
         links_before = sorted(
             PageLink.objects.filter(from_page=page).values_list("to_title", "to_page_id")
         )
         with connection.cursor() as cursor:
-            cursor.execute("SELECT search_vector::text FROM wiki_page WHERE id = %s", [page.pk])
+            cursor.execute("SELECT wiki_page::text FROM wiki_page WHERE id = %s", [page.pk])
             vector_before = cursor.fetchone()[0]
             services._index(page, revision.body)
             services._sync_links(page, rendered.links, _targets)
-            cursor.execute("SELECT search_vector::text FROM wiki_page WHERE id = %s", [page.pk])
+            cursor.execute("SELECT wiki_page::text FROM wiki_page WHERE id = %s", [page.pk])
             vector_after = cursor.fetchone()[0]
         links_after = sorted(
             PageLink.objects.filter(from_page=page).values_list("to_title", "to_page_id")
         )
         if vector_before != vector_after or links_before != links_after:
-            raise SystemExit(f"page {page.pk}: bulk search vector or links differ")
+            raise SystemExit(f"page {page.pk}: bulk page row (search columns) or links differ")
     print(f"checked {len(sample)} pages against the services: identical", flush=True)
 
 
@@ -394,7 +387,7 @@ def _prepare(rebuild: bool, pages: int) -> None:
     space = Space.objects.filter(key=SPACE_KEY).first()
     have = Page.objects.filter(space=space).count() if space else 0
     if space is not None and have == pages and not rebuild:
-        print(f"reusing {have} pages in database {DATABASE} (--rebuild to start over)")
+        print(f"reusing {have} pages (--rebuild to start over)")
         return
     if space is not None or rebuild:
         print("emptying the benchmark database", flush=True)
@@ -557,8 +550,11 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true", help="build the data again")
     parser.add_argument("--pages", type=int, default=10_000, help="pages in the space")
     parser.add_argument("--requests", type=int, default=200, help="timed requests per operation")
+    parser.add_argument(
+        "--database", default=DATABASE, help="database name (keep trial runs apart)"
+    )
     args = parser.parse_args()
-    _setup_django()
+    _setup_django(args.database)
     _prepare(args.rebuild, args.pages)
     results = _run(args.requests)
     summary = {
