@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import merge3
+from patiencediff import PatienceSequenceMatcher
 
 __all__ = [
     "MARKER_END",
@@ -86,7 +87,10 @@ def merge_texts(*, base: str, ours: str, theirs: str) -> MergeResult:
     our_lines, our_nl = _lines(ours)
     their_lines, their_nl = _lines(theirs)
 
-    merger = merge3.Merge3(base_lines, our_lines, their_lines)
+    # Patience matching: linear-ish on long pages, where difflib's matcher turns quadratic.
+    merger = merge3.Merge3(
+        base_lines, our_lines, their_lines, sequence_matcher=PatienceSequenceMatcher
+    )
     out: list[str] = []
     conflicts: list[ConflictRegion] = []
     for region in merger.merge_regions():

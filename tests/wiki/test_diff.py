@@ -129,3 +129,25 @@ def test_the_stylesheet_styles_every_class_the_diff_emits():
     assert [name for name in names if f".{name}" not in css] == []
     for kind in ("insert", "delete", "replace"):
         assert f"tr.diff-{kind}" in css
+
+
+def test_it_shows_a_huge_changed_line_whole_instead_of_word_by_word():
+    old = " ".join(f"word{n}" for n in range(2000))
+    new = old.replace("word1000", "changed")
+
+    [row] = diff_side_by_side(old, new)
+
+    assert row.kind == "replace"
+    assert row.old_html == f"<del>{old}</del>"
+    assert row.new_html == f"<ins>{new}</ins>"
+
+
+def test_it_pairs_scattered_changes_on_a_long_page():
+    old_lines = [f"line {n}" for n in range(3000)]
+    new_lines = [f"line {n}" if n % 100 else f"edited {n}" for n in range(3000)]
+
+    rows = diff_side_by_side("\n".join(old_lines), "\n".join(new_lines))
+
+    assert sum(row.kind == "replace" for row in rows) == 30
+    assert sum(row.kind == "equal" for row in rows) == 2970
+    assert diff_stats("\n".join(old_lines), "\n".join(new_lines)) == DiffStats(30, 30)
