@@ -145,7 +145,8 @@ _MAX_WIKILINK_LENGTH = 512
 
 
 def _collapse(text: str) -> str:
-    return " ".join(text.split())
+    """Collapse whitespace runs and use NFC, so look-alike spellings of a title compare equal."""
+    return unicodedata.normalize("NFC", " ".join(text.split()))
 
 
 # "[[" + title/label text + "]]", where the text may hold balanced single brackets one level

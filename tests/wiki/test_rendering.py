@@ -301,6 +301,7 @@ def test_it_ignores_wikilinks_in_code():
         ("[[Foo [bar]]]", [WikiLink(None, "Foo [bar]", "Foo [bar]")]),
         ("[[C++ (language)]]", [WikiLink(None, "C++ (language)", "C++ (language)")]),
         ("[[入门指南]]", [WikiLink(None, "入门指南", "入门指南")]),
+        ("[[Cafe\u0301]]", [WikiLink(None, "Caf\u00e9", "Caf\u00e9")]),
         ("**[[Bold link]]**", [WikiLink(None, "Bold link", "Bold link")]),
         ("[[a [[b]]", [WikiLink(None, "b", "b")]),
         ("[[ ]]", []),
@@ -626,6 +627,24 @@ def test_it_renders_xss_payloads_harmlessly(payload: str):
     html = render_markdown(payload, resolve_link=resolve).html
 
     assert _unsafe_parts(html) == []
+
+
+@pytest.mark.parametrize(
+    "wrapper",
+    ["- {}", "> {}", "1. [ ] {}", "| {} | x |\n|---|---|\n| y | {} |", "*{}*", "[[Page|{}]]"],
+)
+def test_it_renders_xss_payloads_harmlessly_inside_other_markup(wrapper: str):
+    for payload in PAYLOADS:
+        html = render_markdown(wrapper.format(payload, payload), resolve_link=_resolver(set())).html
+
+        assert _unsafe_parts(html) == [], payload
+
+
+def test_it_renders_all_payloads_together_harmlessly():
+    # Reference definitions and open constructs of one payload may combine with the next.
+    document = "\n".join(PAYLOADS) + "\n\n" + "\n\n".join(PAYLOADS)
+
+    assert _unsafe_parts(render_markdown(document, resolve_link=_resolver({"x"})).html) == []
 
 
 def test_the_safety_check_catches_unsafe_html():
