@@ -6,7 +6,9 @@ sanitiser are built once per process (building them costs more than rendering a 
 Pipeline: markdown-it-py (CommonMark + GitHub tables, strikethrough, autolinks, task lists,
 footnotes, ``[[wikilinks]]``) with raw HTML *disabled*, so authors cannot write tags at all;
 fenced code is highlighted by Pygments with CSS classes; the result is then passed through nh3
-with an explicit allow-list as a second, independent line of defence.
+with an explicit allow-list as a second, independent line of defence. Links may be http(s),
+mailto or relative; external links get ``rel="noopener noreferrer nofollow"``. Images are
+shown only from this site (relative URLs); an external image becomes a link to it.
 
 Wikilink syntax:
 
@@ -390,13 +392,37 @@ def _decorate_rule(state: StateCore) -> None:
                 align = style.partition(":")[2].strip()
                 if align in ("left", "center", "right"):
                     token.attrSet("class", f"align-{align}")
-        elif token.type == "inline":
-            for child in token.children or ():
-                if child.type == "link_open" and _is_external(str(child.attrGet("href") or "")):
-                    child.attrSet("rel", "noopener noreferrer nofollow")
-                elif child.type == "image" and child.children:
-                    # Alt text is rendered as plain text, which knows nothing of wikilinks.
-                    child.children = [_as_text(grandchild) for grandchild in child.children]
+        elif token.type == "inline" and token.children:
+            token.children = _decorate_inline(token.children)
+
+
+def _decorate_inline(children: list[Token]) -> list[Token]:
+    """Mark external links, and turn external images into links to them.
+
+    Showing an image from another site would make every reader's browser contact that site
+    (local by default); a link lets the reader choose. Images from this site (relative URLs,
+    i.e. attachments) are shown.
+    """
+    result: list[Token] = []
+    for child in children:
+        if child.type == "link_open" and _is_external(str(child.attrGet("href") or "")):
+            child.attrSet("rel", "noopener noreferrer nofollow")
+        elif child.type == "image":
+            # Alt text is rendered as plain text, which knows nothing of wikilinks.
+            child.children = [_as_text(grandchild) for grandchild in child.children or ()]
+            src = str(child.attrGet("src") or "")
+            if _is_external(src):
+                link_open = Token("link_open", "a", 1)
+                link_open.attrSet("href", src)
+                link_open.attrSet("class", "external-image")
+                link_open.attrSet("rel", "noopener noreferrer nofollow")
+                alt = "".join(grandchild.content for grandchild in child.children) or src
+                result.extend(
+                    [link_open, Token("text", "", 0, content=alt), Token("link_close", "a", -1)]
+                )
+                continue
+        result.append(child)
+    return result
 
 
 def _as_text(token: Token) -> Token:

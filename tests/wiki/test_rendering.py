@@ -147,6 +147,23 @@ def test_it_escapes_raw_html_instead_of_passing_it_through():
     assert _text(html).strip() == "Hello <b>world</b> <kbd>x</kbd>"
 
 
+def test_it_shows_local_images_and_links_external_ones():
+    html = render_markdown(
+        '![diagram](/attachments/7/diagram.png "Flow") ![logo](https://cdn.example.com/l.png)'
+    ).html
+
+    assert _elements(html, "img") == [
+        {"src": "/attachments/7/diagram.png", "alt": "diagram", "title": "Flow"}
+    ]
+    [link] = _elements(html, "a")
+    assert link == {
+        "href": "https://cdn.example.com/l.png",
+        "class": "external-image",
+        "rel": "noopener noreferrer nofollow",
+    }
+    assert "logo" in _text(html)
+
+
 def test_it_renders_footnotes():
     html = render_markdown("Claim[^1].\n\n[^1]: Source.\n").html
 
@@ -452,6 +469,51 @@ def test_it_escapes_a_new_title_that_looks_like_a_space_key():
 
     assert result == "[[:RFC:12]] [[eng:RFC:12]] [[:RFC:12|x]]"
     assert {link.title for link in parse_wikilinks(result)} == {"RFC:12"}
+
+
+def test_it_rewrites_links_on_every_line_of_a_paragraph_and_keeps_crlf_text_intact():
+    source = (
+        "First line [[Deploy Guide]]\r\n"
+        "  second line `code` [[Deploy Guide|guide]]\r\n"
+        "third *line* [[eng:Deploy Guide]] end\r\n"
+    )
+
+    assert _rename(source) == (
+        "First line [[Release guide]]\n"
+        "  second line `code` [[Release guide|guide]]\n"
+        "third *line* [[eng:Release guide]] end\n"
+    )
+
+
+def test_its_rewrites_agree_with_the_parser():
+    source = (
+        "# [[Deploy Guide]] notes\n\n"
+        "Setext [[Deploy Guide]]\n===\n\n"
+        "1. one [[Deploy Guide]]\n   - nested [[deploy guide|x]] and `[[Deploy Guide]]`\n"
+        "     lazy [[Deploy Guide]]\n\n"
+        "> quote [[Deploy Guide]]\nlazy quote [[Deploy Guide]]\n\n"
+        "| h | [[Deploy Guide]] |\n|---|---|\n| `x\\|y` | [[Deploy Guide\\|c]] |\n\n"
+        "Text [[Deploy Guide]][^1] and [link](/x) [[Other]]\n\n"
+        "[^1]: note [[Deploy Guide]]\n\n"
+        "~~~\n[[Deploy Guide]]\n~~~\n"
+    )
+    before = parse_wikilinks(source)
+
+    result = _rename(source)
+
+    expected = [
+        WikiLink(
+            link.space_key, "Release guide", link.label.replace("Deploy Guide", "Release guide")
+        )
+        if link.title.casefold() == "deploy guide"
+        else link
+        for link in before
+    ]
+    assert parse_wikilinks(result) == expected
+    # Every link to the old title was rewritten; code kept its text.
+    assert "Deploy Guide" not in result.replace("`[[Deploy Guide]]`", "").replace(
+        "~~~\n[[Deploy Guide]]\n~~~", ""
+    )
 
 
 def test_it_does_nothing_when_the_title_is_not_linked():
