@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import OperationalError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
 from django.http import Http404
 from django.utils import timezone
@@ -95,11 +95,25 @@ def has_space_role(*, user: AbstractBaseUser, space: Space, role: str) -> bool:
     return actual is not None and ROLE_RANK[Role(actual)] >= ROLE_RANK[Role(role)]
 
 
-def can_verify_page(*, user: AbstractBaseUser, page: Page) -> bool:
-    """Owners who can still read the space, and space admins, may mark a page verified."""
-    if page.owners.filter(pk=user.pk).exists():
-        return has_space_role(user=user, space=page.space, role=Role.READER)
-    return has_space_role(user=user, space=page.space, role=Role.ADMIN)
+def can_verify_page(
+    *,
+    user: AbstractBaseUser,
+    page: Page,
+    role: str | None = "",
+    owner_ids: set[int] | None = None,
+) -> bool:
+    """Owners who can still read the space, and space admins, may mark a page verified.
+
+    A view that already knows the user's ``role`` (None: no role) and the page's
+    ``owner_ids`` passes them to save two queries.
+    """
+    if role == "":
+        role = get_space_role(user=user, space=page.space)
+    if role is None:
+        return False
+    if owner_ids is None:
+        owner_ids = set(page.owners.values_list("pk", flat=True))
+    return user.pk in owner_ids or role == Role.ADMIN
 
 
 def readable_pages(*, user: AbstractBaseUser, include_deleted: bool = False) -> QuerySet[Page]:
@@ -215,27 +229,16 @@ def list_pages(
     return pages.prefetch_related("tags").order_by("path")
 
 
-@dataclass(frozen=True)
-class TreeNode:
-    """A page and its children, for the space's page tree."""
-
-    page: Page
-    children: list["TreeNode"]
-
-
-def get_page_tree(*, space: Space) -> list[TreeNode]:
-    """The live pages of a space as a tree, in one query; callers have checked access."""
-    pages = list(
-        Page.objects.filter(space=space, deleted_at__isnull=True)
-        .only("id", "title", "path", "parent_id", "review_by", "space_id")
-        .order_by("title")
+def list_child_pages(*, space: Space, parent: Page | None) -> QuerySet[Page]:
+    """Live pages directly under ``parent`` (None: the top level), by title, with how many
+    live children each has, for a page tree that opens one level at a time."""
+    live_children = Count("children", filter=Q(children__deleted_at__isnull=True))
+    return (
+        Page.objects.filter(space=space, parent=parent, deleted_at__isnull=True)
+        .only("id", "title", "path", "parent_id", "space_id")
+        .annotate(child_count=live_children)
+        .order_by(Lower("title"), "id")
     )
-    nodes = {page.pk: TreeNode(page=page, children=[]) for page in pages}
-    roots: list[TreeNode] = []
-    for page in pages:
-        parent = nodes.get(page.parent_id) if page.parent_id else None
-        (parent.children if parent is not None else roots).append(nodes[page.pk])
-    return roots
 
 
 def list_ancestors(*, page: Page) -> list[Page]:

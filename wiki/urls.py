@@ -42,6 +42,7 @@ urlpatterns = [
     path(f"{P}/sections/<int:index>/edit/", views.section_edit, name="section-edit"),
     path(f"{P}/presence/", views.page_presence, name="page-presence"),
     path(f"{P}/history/", views.page_history, name="page-history"),
+    path(f"{P}/children/", views.page_children, name="page-children"),
     path(f"{P}/diff/", views.page_diff, name="page-diff"),
     path(f"{P}/revisions/<int:number>/", views.revision_view, name="revision-view"),
     path(f"{P}/revisions/<int:number>/restore/", views.revision_restore, name="revision-restore"),

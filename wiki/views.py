@@ -31,6 +31,8 @@ from wiki.models import Page, Role, Space
 from wiki.rendering import SectionNotFoundError, split_sections
 
 User = get_user_model()
+# Pages listed per level of the tree (and per page of the top level).
+TREE_PAGE_SIZE = 100
 
 
 # --- Helpers -----------------------------------------------------------------------------------
@@ -135,13 +137,27 @@ def space_detail(request: HttpRequest, key: str) -> HttpResponse:
     """A space's page tree and recent changes."""
     space = selectors.get_space_for_user(user=request.user, key=key)
     context = _space_context(request, space)
-    context["tree"] = selectors.get_page_tree(space=space)
+    paginator = Paginator(selectors.list_child_pages(space=space, parent=None), TREE_PAGE_SIZE)
+    context["tree"] = paginator.get_page(request.GET.get("page"))
     context["recent"] = selectors.list_pages(user=request.user, space=space).order_by(
         "-updated_at"
     )[:10]
     context["watching"] = selectors.is_watching(user=request.user, space=space)
     context["stale_count"] = selectors.list_stale_pages(user=request.user, space=space).count()
     return _render(request, "wiki/space_detail.html", context, partial="tree")
+
+
+@login_required
+@require_GET
+def page_children(request: HttpRequest, key: str, path: str) -> HttpResponse:
+    """The pages directly under a page, for opening one branch of the tree (htmx)."""
+    page = _page(request, key, path)
+    context = {
+        "space": page.space,
+        "page": page,
+        "nodes": selectors.list_child_pages(space=page.space, parent=page)[:TREE_PAGE_SIZE],
+    }
+    return _render(request, "wiki/page_children.html", context, partial="nodes")
 
 
 @login_required
@@ -384,19 +400,25 @@ def page_view(request: HttpRequest, key: str, path: str) -> HttpResponse:
         return page
     context = _space_context(request, page.space)
     revision = page.current_revision
+    owners = list(page.owners.order_by("username"))
     today = timezone.localdate()
     context.update(
         page=page,
         revision=revision,
         ancestors=selectors.list_ancestors(page=page),
         backlinks=selectors.list_backlinks(user=request.user, page=page),
-        owners=list(page.owners.order_by("username")),
+        owners=owners,
         tags=list(page.tags.all()),
         attachments=selectors.list_attachments(page=page),
         comments=selectors.list_comments(page=page),
         children=page.children.filter(deleted_at__isnull=True).order_by("title"),
         is_stale=page.review_by is not None and page.review_by <= today,
-        can_verify=selectors.can_verify_page(user=request.user, page=page),
+        can_verify=selectors.can_verify_page(
+            user=request.user,
+            page=page,
+            role=context["role"],
+            owner_ids={owner.pk for owner in owners},
+        ),
         watching=selectors.is_watching(user=request.user, page=page),
         comment_form=forms.CommentForm(),
         attachment_form=forms.AttachmentForm(),

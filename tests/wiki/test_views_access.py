@@ -18,6 +18,7 @@ def _views(space, page):  # noqa: ANN001, ANN202
         ("wiki:space-detail", {"key": key}, "reader"),
         ("wiki:page-view", {"key": key, "path": path}, "reader"),
         ("wiki:page-history", {"key": key, "path": path}, "reader"),
+        ("wiki:page-children", {"key": key, "path": path}, "reader"),
         ("wiki:page-diff", {"key": key, "path": path}, "reader"),
         ("wiki:revision-view", {"key": key, "path": path, "number": 1}, "reader"),
         ("wiki:space-stale", {"key": key}, "reader"),
@@ -140,6 +141,7 @@ def test_htmx_requests_get_partials_and_others_full_pages(space, page, teammate,
         reverse("wiki:search") + "?q=deploy",
         reverse("wiki:notification-list"),
         reverse("wiki:space-stale", kwargs={"key": space.key}),
+        reverse("wiki:page-children", kwargs={"key": space.key, "path": page.path}),
     ]
     for url in urls:
         full = client.get(url)

@@ -386,3 +386,31 @@ def test_user_text_is_escaped_in_every_template(space, teammate, manager, client
         html = client.get(url).content.decode()
         assert "<img src=x" not in html, url
         assert "&lt;img src=x" in html, url
+
+
+def test_the_tree_opens_one_level_at_a_time(space, page, teammate, client_for, settings):
+    child = services.create_page(space=space, author=teammate, title="Sub", parent=page)
+    services.create_page(space=space, author=teammate, title="Leaf", parent=child)
+    client = client_for(teammate)
+    detail = client.get(reverse("wiki:space-detail", kwargs={"key": space.key})).content.decode()
+    tree = detail.split('id="page-tree"', 1)[1].split("</section>", 1)[0]
+    assert "(1 page)" in tree
+    assert "Sub" not in tree
+    branch = client.get(_url("wiki:page-children", page), headers={"HX-Request": "true"})
+    html = branch.content.decode()
+    assert "Sub" in html and "(1 page)" in html and "Leaf" not in html
+
+
+def test_the_top_level_is_paginated(space, teammate, client_for, monkeypatch):
+    from wiki import views
+
+    monkeypatch.setattr(views, "TREE_PAGE_SIZE", 2)
+    for title in ("A", "B", "C"):
+        services.create_page(space=space, author=teammate, title=title)
+    url = reverse("wiki:space-detail", kwargs={"key": space.key})
+    client = client_for(teammate)
+    first = client.get(url).content.decode().split('id="page-tree"', 1)[1]
+    first = first.split("</section>", 1)[0]
+    assert "Page 1 of 2" in first and ">C</a>" not in first
+    second = client.get(url, {"page": 2}, headers={"HX-Request": "true"}).content.decode()
+    assert ">C</a>" in second and "<html" not in second
