@@ -86,6 +86,9 @@ class WikiApi(APIView):
                 setattr(cls, attr, extend_schema_serializer(component_name=name)(value))
 
     def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, services.WikiPermissionError) and str(exc):
+            # Keep the service's reason ("You need the editor role…"), not DRF's generic one.
+            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
         if isinstance(exc, services.WikiError):
             code = status.HTTP_409_CONFLICT if isinstance(exc, CONFLICT_ERRORS) else 400
             return Response({"detail": str(exc)}, status=code)

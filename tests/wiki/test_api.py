@@ -166,7 +166,7 @@ def test_public_space_is_readable_by_outsiders_but_not_writable(
     assert [space["key"] for space in spaces["results"]] == ["handbook"]
     response = send(client, "post", url("page-list", key="handbook"), {"title": "Mine"})
     assert response.status_code == 403
-    assert response.json()["detail"]
+    assert response.json()["detail"] == "You need the editor role in this space."
 
 
 def test_space_list_shows_only_readable_spaces(space, public_space, outsider, teammate, client_for):
