@@ -256,6 +256,18 @@ def test_it_resolves_again_on_each_render_of_the_same_text():
     assert first.toc == second.toc == [Heading(level=1, text="Top", anchor="top")]
 
 
+def test_it_escapes_what_the_resolver_returns():
+    def resolve(link: WikiLink) -> ResolvedLink:
+        return ResolvedLink(url='/new/?title=a"b<c>&d=1', exists=False)
+
+    html = render_markdown('[[a"b<c>]]', resolve_link=resolve).html
+
+    [link] = _elements(html, "a")
+    assert link["href"] == '/new/?title=a"b<c>&d=1'
+    assert set(link) == {"class", "href"}
+    assert _text(html).strip() == 'a"b<c>'
+
+
 def test_it_renders_wikilinks_as_spans_without_a_resolver():
     html = render_markdown("See [[Home|the start page]].").html
 
