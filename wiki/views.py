@@ -68,13 +68,26 @@ def _require(context: dict, flag: str) -> None:
 
 
 def _page(request: HttpRequest, key: str, path: str) -> Page:
-    return selectors.get_page_for_user(user=request.user, space_key=key, path=path)
+    """The live page at ``path``, or the page that moved away from there.
+
+    Actions posted to an old address (a form opened before a rename) reach the page
+    instead of failing, so nothing typed is lost.
+    """
+    try:
+        return selectors.get_page_for_user(user=request.user, space_key=key, path=path)
+    except Http404:
+        moved = selectors.find_redirect_for_user(user=request.user, space_key=key, path=path)
+        if moved is None:
+            raise
+        return selectors.get_page_by_id_for_user(user=request.user, page_id=moved.pk)
 
 
 def _page_or_redirect(request: HttpRequest, key: str, path: str) -> Page | HttpResponse:
-    """The live page at ``path``, or a permanent redirect when it moved away from there."""
-    try:
+    """The live page at ``path``; a GET of a moved page's old address is redirected."""
+    if request.method != "GET":
         return _page(request, key, path)
+    try:
+        return selectors.get_page_for_user(user=request.user, space_key=key, path=path)
     except Http404:
         moved = selectors.find_redirect_for_user(user=request.user, space_key=key, path=path)
         if moved is None:

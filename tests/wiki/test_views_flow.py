@@ -414,3 +414,19 @@ def test_the_top_level_is_paginated(space, teammate, client_for, monkeypatch):
     assert "Page 1 of 2" in first and ">C</a>" not in first
     second = client.get(url, {"page": 2}, headers={"HX-Request": "true"}).content.decode()
     assert ">C</a>" in second and "<html" not in second
+
+
+def test_an_edit_posted_to_an_old_address_after_a_rename_is_not_lost(
+    page, teammate, subject, client_for
+):
+    old_edit = _url("wiki:page-edit", page)
+    old_comment = _url("wiki:comment-create", page)
+    services.rename_page(page=page, by=subject, new_title="Shipping guide")
+    client = client_for(teammate)
+    response = client.post(old_edit, {"body": "Typed before the rename.\n", "base": 1})
+    assert response.status_code == 302
+    page.refresh_from_db()
+    assert page.current_revision.body == "Typed before the rename.\n"
+    assert response["Location"] == _url("wiki:page-view", page)
+    assert client.post(old_comment, {"body": "still here"}).status_code == 302
+    assert page.comments.get().body == "still here"
