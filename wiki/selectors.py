@@ -292,7 +292,9 @@ def list_trash(*, space: Space) -> QuerySet[Page]:
     )
 
 
-def is_watching(*, user: AbstractBaseUser, page: Page | None = None, space: Space | None = None):
+def is_watching(
+    *, user: AbstractBaseUser, page: Page | None = None, space: Space | None = None
+) -> bool:
     """Whether the user watches the page (or the space)."""
     if page is not None:
         return Watch.objects.filter(user=user, page=page).exists()
@@ -312,7 +314,9 @@ def count_unread_notifications(*, user: AbstractBaseUser) -> int:
     return list_notifications(user=user).filter(read_at__isnull=True).count()
 
 
-def list_editors_present(*, page: Page, exclude: AbstractBaseUser | None = None) -> list:
+def list_editors_present(
+    *, page: Page, exclude: AbstractBaseUser | None = None
+) -> list[AbstractBaseUser]:
     """Users who had the page's editor open within the last ``PRESENCE_SECONDS``."""
     since = timezone.now() - timedelta(seconds=PRESENCE_SECONDS)
     rows = EditingPresence.objects.filter(page=page, seen_at__gte=since).select_related("user")
@@ -473,7 +477,7 @@ def search_pages(
     return _search_substrings(candidates, _terms(query), limit)
 
 
-def _search_substrings(candidates: QuerySet[Page], terms: list[str], limit: int) -> list:
+def _search_substrings(candidates: QuerySet[Page], terms: list[str], limit: int) -> list[SearchHit]:
     """Pages whose title or text contains every term, titles first.
 
     Without a trigram index the text scan reads every page, so it runs under a statement

@@ -28,7 +28,7 @@ from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q, Value
+from django.db.models import Max, Q, QuerySet, Value
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -56,6 +56,7 @@ from wiki.models import (
     Watch,
 )
 from wiki.rendering import (
+    RenderedMarkdown,
     ResolvedLink,
     WikiLink,
     is_linkable_title,
@@ -377,7 +378,9 @@ def _lookup_targets(
     return {(page.space.key, page.title.lower()): page for page in pages}
 
 
-def render_body(*, space: Space, body: str, viewer: AbstractBaseUser | None):  # noqa: ANN201
+def render_body(
+    *, space: Space, body: str, viewer: AbstractBaseUser | None
+) -> tuple[RenderedMarkdown, dict[tuple[str, str], Page]]:
     """Render Markdown for a page in ``space``, resolving wikilinks to pages or red links.
 
     ``viewer`` is whose rights decide which other spaces' pages may show as existing: the
@@ -431,7 +434,7 @@ def _index(page: Page, body: str) -> None:
     )
 
 
-def _toc_entries(rendered, body: str) -> list[dict]:  # noqa: ANN001 - RenderedMarkdown
+def _toc_entries(rendered: RenderedMarkdown, body: str) -> list[dict]:
     """The table of contents as JSON, each heading with the section index that edits it.
 
     Stored with the revision so that viewing a page never parses Markdown; headings that
@@ -547,7 +550,9 @@ def _check_title_free(space: Space, title: str, exclude: Page | None = None) -> 
         )
 
 
-def _free_path(space: Space, parent: Page | None, title: str, exclude: Page | None = None) -> tuple:
+def _free_path(
+    space: Space, parent: Page | None, title: str, exclude: Page | None = None
+) -> tuple[str, str]:
     """A (slug, path) for ``title`` under ``parent`` that no live page uses."""
     base = slug_for_title(title)
     prefix = f"{parent.path}/" if parent is not None else ""
@@ -1192,7 +1197,9 @@ def watch(*, user: AbstractBaseUser, page: Page | None = None, space: Space | No
 
 
 @transaction.atomic
-def unwatch(*, user: AbstractBaseUser, page: Page | None = None, space: Space | None = None):
+def unwatch(
+    *, user: AbstractBaseUser, page: Page | None = None, space: Space | None = None
+) -> None:
     """Stop following a page or a space; not watching it already is fine."""
     Watch.objects.filter(user=user, page=page, space=space).delete()
 
@@ -1240,7 +1247,7 @@ def notify_watchers(*, revision_id: int) -> int:
     return _insert_notifications(rows, Notification.objects.filter(revision=revision))
 
 
-def _insert_notifications(rows: list[Notification], existing) -> int:  # noqa: ANN001
+def _insert_notifications(rows: list[Notification], existing: QuerySet[Notification]) -> int:
     """Insert rows, skipping those a unique constraint says exist; return how many were new."""
     before = existing.count()
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
