@@ -349,6 +349,17 @@ def list_stale_pages(
     )
 
 
+def list_owned_pages(*, user: AbstractBaseUser, owner: AbstractBaseUser) -> QuerySet[Page]:
+    """Live pages ``owner`` owns that ``user`` may read (a handover lists these)."""
+    return (
+        readable_pages(user=user)
+        .filter(owners=owner)
+        .select_related("space")
+        .defer("search_vector", "title_vector", "search_text")
+        .order_by("space__name", "path")
+    )
+
+
 def list_space_audit_events(*, space: Space) -> QuerySet[AuditEvent]:
     """The space's audit log, newest first; only admins reach it (views check the role)."""
     return AuditEvent.objects.filter(scope=space.audit_scope).select_related("actor")

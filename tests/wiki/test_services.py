@@ -287,3 +287,8 @@ def test_links_the_quick_scan_misses_still_resolve(space, teammate):
     html = source.current_revision.rendered_html
     assert "wikilink-missing" not in html
     assert PageLink.objects.get(from_page=source).to_page == odd
+
+
+def test_owned_pages_are_listed_only_where_the_reader_may_look(space, page, teammate, outsider):
+    assert list(selectors.list_owned_pages(user=teammate, owner=teammate)) == [page]
+    assert list(selectors.list_owned_pages(user=outsider, owner=teammate)) == []
