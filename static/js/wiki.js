@@ -20,6 +20,21 @@
     }
   });
 
+  // Conflict view: copy one side into the editor, then let the person edit it.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-fill-editor]");
+    if (!button) {
+      return;
+    }
+    var source = document.querySelector(button.getAttribute("data-fill-editor"));
+    var editor = document.getElementById("id_body");
+    if (source && editor) {
+      editor.value = source.textContent;
+      editor.dispatchEvent(new Event("input", { bubbles: true }));
+      editor.focus();
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     var errors = document.getElementById("form-errors");
     var target = errors || document.querySelector("[data-autofocus]");
