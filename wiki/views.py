@@ -589,6 +589,7 @@ def page_preview(request: HttpRequest, key: str) -> HttpResponse:
 def page_presence(request: HttpRequest, key: str, path: str) -> HttpResponse:
     """Note the user is editing, and list who else is (polled by the editor)."""
     page = _page(request, key, path)
+    _require(_space_context(request, page.space), "can_edit")
     services.touch_presence(page=page, user=request.user)
     others = selectors.list_editors_present(page=page, exclude=request.user)
     context = {"page": page, "others_editing": others}

@@ -177,3 +177,94 @@ def test_page_list_views_use_a_bounded_number_of_queries(
     for url in urls:
         with django_assert_max_num_queries(20):
             assert client.get(url).status_code == 200, url
+
+
+def _posts(space, page):  # noqa: ANN001, ANN202
+    """(url name, kwargs, data maker, role needed, success status), in a safe order."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    key, path = space.key, page.path
+
+    def base() -> dict:
+        page.refresh_from_db()
+        return {"base": page.current_revision.number}
+
+    return [
+        ("wiki:page-preview", {"key": key}, lambda: {"body": "*x*"}, "reader", 200),
+        ("wiki:comment-create", {"key": key, "path": path}, lambda: {"body": "hi"}, "reader", 302),
+        ("wiki:page-watch", {"key": key, "path": path}, dict, "reader", 302),
+        ("wiki:space-watch", {"key": key}, dict, "reader", 302),
+        ("wiki:page-presence", {"key": key, "path": path}, dict, "editor", 200),
+        (
+            "wiki:page-edit",
+            {"key": key, "path": path},
+            lambda: {"body": "Edited.\n\n## Part\n\ntext\n", **base()},
+            "editor",
+            302,
+        ),
+        (
+            "wiki:section-edit",
+            {"key": key, "path": path, "index": 1},
+            lambda: {"body": "## Part\n\nnew text\n", **base()},
+            "editor",
+            302,
+        ),
+        ("wiki:revision-restore", {"key": key, "path": path, "number": 1}, dict, "editor", 302),
+        (
+            "wiki:attachment-upload",
+            {"key": key, "path": path},
+            lambda: {"file": SimpleUploadedFile("a.txt", b"hello", content_type="text/plain")},
+            "editor",
+            302,
+        ),
+        (
+            "wiki:page-settings",
+            {"key": key, "path": path},
+            lambda: {"owners": "teammate", "review_by": "", "tags": "x"},
+            "editor",
+            302,
+        ),
+        (
+            "wiki:template-list",
+            {"key": key},
+            lambda: {"name": "Runbook", "body": "# {{title}}"},
+            "editor",
+            302,
+        ),
+        (
+            "wiki:space-settings",
+            {"key": key},
+            lambda: {"form": "space", "name": "Renamed space", "description": ""},
+            "admin",
+            302,
+        ),
+        ("wiki:page-delete", {"key": key, "path": path}, dict, "editor", 302),
+    ]
+
+
+@pytest.mark.parametrize("persona", list(RANK))
+def test_each_persona_gets_the_right_status_on_every_post(
+    request, persona, space, page, client_for, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    client = client_for(request.getfixturevalue(persona))
+    for name, kwargs, data, need, success in _posts(space, page):
+        response = client.post(reverse(name, kwargs=kwargs), data())
+        if RANK[persona] == 0:
+            expected = 404
+        elif RANK[persona] >= NEED[need]:
+            expected = success
+        else:
+            expected = 403
+        assert response.status_code == expected, (name, persona, response.status_code)
+
+
+def test_anonymous_posts_are_sent_to_log_in_and_change_nothing(space, page, client_for):
+    client = client_for(None)
+    for name, kwargs, data, _need, _success in _posts(space, page):
+        response = client.post(reverse(name, kwargs=kwargs), data())
+        assert response.status_code == 302, name
+        assert response["Location"].startswith(reverse("login"))
+    page.refresh_from_db()
+    assert page.current_revision.number == 1
+    assert not page.is_deleted
