@@ -24,6 +24,8 @@ from django.utils.safestring import SafeString, mark_safe
 from handover.models import SEARCH_CONFIG, Conversation, Message, Source, Thread
 from handover.search_text import cjk_runs, split_query
 
+SEARCH_CANDIDATES = 2000
+
 # Markers ts_headline puts around matches; control characters never typed in a query.
 _START, _STOP = "\x02", "\x03"
 
@@ -205,14 +207,21 @@ def search_messages(
     search = _search_query(query.strip()[:500])
     if search is None:
         return []
+    matching = Message.objects.filter(
+        _owned_by(user, "conversation__owner_id"), search_vector=search
+    )
+    if conversation is not None:
+        matching = matching.filter(conversation=conversation)
+    # Ranking reads every matching row; a common word in a million messages would take
+    # seconds. Rank at most SEARCH_CANDIDATES matches (all of them for any but the most
+    # common words). The owner filter stays inside this one query.
+    candidates = matching.values("pk")[:SEARCH_CANDIDATES]
     messages = (
-        Message.objects.filter(_owned_by(user, "conversation__owner_id"), search_vector=search)
+        Message.objects.filter(pk__in=candidates)
         .select_related("author", "conversation", "thread")
         .annotate(rank=SearchRank("search_vector", search))
         .order_by("-rank", "-sent_at", "-id")
     )
-    if conversation is not None:
-        messages = messages.filter(conversation=conversation)
     runs = cjk_runs(query)
     if not runs:
         messages = messages.annotate(
