@@ -794,6 +794,14 @@ def _relocate(page: Page, parent: Page | None, slug: str, path: str) -> None:
         else:
             each.save(update_fields=["path"])
     page.parent, page.slug, page.path = parent, slug, path
+    # Old URLs redirect, but pages that link here should point at the new ones directly.
+    linking = Page.objects.filter(
+        deleted_at__isnull=True,
+        pk__in=PageLink.objects.filter(to_page__in=[each.pk for each in moved]).values(
+            "from_page_id"
+        ),
+    ).select_related("space", "current_revision", "current_revision__author")
+    _refresh_current_rendering(linking)
 
 
 @transaction.atomic
@@ -815,14 +823,9 @@ def rename_page(*, page: Page, by: AbstractBaseUser, new_title: str) -> Page:
     if new_title == old_title:
         return page
     _check_title_free(page.space, new_title, exclude=page)
-    page.title = new_title
-    page.save(update_fields=["title"])
-    slug, path = _free_path(page.space, page.parent, new_title, exclude=page)
-    if path != page.path:
-        _relocate(page, page.parent, slug, path)
-    body = page.current_revision.body if page.current_revision_id else ""
-    _index(page, body)
-    linking = (
+    # Who links here must be known before the title changes: re-rendering after it would
+    # no longer match [[Old title]] to this page.
+    linking = list(
         Page.objects.filter(
             deleted_at__isnull=True,
             pk__in=PageLink.objects.filter(to_page=page).values("from_page_id"),
@@ -831,7 +834,16 @@ def rename_page(*, page: Page, by: AbstractBaseUser, new_title: str) -> Page:
         .select_for_update(of=("self",))
         .order_by("pk")
     )
+    page.title = new_title
+    page.save(update_fields=["title"])
+    slug, path = _free_path(page.space, page.parent, new_title, exclude=page)
+    if path != page.path:
+        _relocate(page, page.parent, slug, path)
+    body = page.current_revision.body if page.current_revision_id else ""
+    _index(page, body)
     for source in linking:
+        # A page that links to itself was renamed above; reload what may have changed.
+        source.refresh_from_db(fields=["current_revision", "title", "slug", "path"])
         current = source.current_revision
         if current is None:
             continue

@@ -292,3 +292,23 @@ def test_links_the_quick_scan_misses_still_resolve(space, teammate):
 def test_owned_pages_are_listed_only_where_the_reader_may_look(space, page, teammate, outsider):
     assert list(selectors.list_owned_pages(user=teammate, owner=teammate)) == [page]
     assert list(selectors.list_owned_pages(user=outsider, owner=teammate)) == []
+
+
+def test_moving_a_page_updates_the_links_that_point_at_it(space, teammate):
+    target = services.create_page(space=space, author=teammate, title="Target")
+    folder = services.create_page(space=space, author=teammate, title="Folder")
+    source = services.create_page(space=space, author=teammate, title="Index", body="[[Target]]")
+    assert 'href="/wiki/platform/target/"' in source.current_revision.rendered_html
+    services.move_page(page=target, by=teammate, new_parent=folder)
+    source.refresh_from_db()
+    assert 'href="/wiki/platform/folder/target/"' in source.current_revision.rendered_html
+    assert source.current_revision.number == 1
+
+
+def test_renaming_a_page_that_links_to_itself(space, teammate):
+    page = services.create_page(space=space, author=teammate, title="Loop", body="[[Loop]] again")
+    services.rename_page(page=page, by=teammate, new_title="Circle")
+    page.refresh_from_db()
+    assert page.current_revision.body == "[[Circle]] again"
+    assert page.search_text.startswith("Circle")
+    assert PageLink.objects.get(from_page=page).to_page == page
