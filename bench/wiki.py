@@ -8,7 +8,8 @@ Usage::
 
 The data lives in its own database, ``bench_wiki``. The build makes one private space of
 ``--pages`` pages (100 top-level areas, the rest as their children), each about 1,000 words
-of varied prose (a Zipf-distributed vocabulary of real and made-up words), with headings,
+of varied prose (a Zipf-distributed vocabulary of common and made-up words, plus ten
+subject words of its own, so a word like "deploy" is on about one page in seven), headings,
 lists, a fenced code block, [[wikilinks]] (some to missing pages) and, on a few pages,
 Chinese paragraphs; each page has 5 revisions, tags, an owner and some a past review date.
 
@@ -47,6 +48,9 @@ SPACE_KEY = "bench"
 REVISIONS = 5
 AREAS = 100
 BATCH = 250
+TOPIC_WORDS = 10
+# The share of a page's words drawn from its subject words; the rest is general vocabulary.
+TOPIC_SHARE = 0.1
 
 
 def _words(text: str) -> list[str]:
@@ -121,13 +125,20 @@ def _setup_django(database: str) -> None:
 
 
 def _vocabulary(rnd: random.Random) -> tuple[list[str], list[float]]:
-    """Real words first, then made-up ones; Zipf weights make a natural word frequency."""
+    """Common words first, then made-up ones; Zipf weights make a natural word frequency."""
     invented = sorted(
         {"".join(rnd.choice(SYLLABLES) for _ in range(rnd.randint(2, 3))) for _ in range(4000)}
     )
-    words = COMMON + DOMAIN + invented
+    words = COMMON + invented
     weights = [1.0 / (rank + 1) ** 0.9 for rank in range(len(words))]
     return words, weights
+
+
+def _topic(index: int) -> list[str]:
+    """The subject words of page ``index``: a page is about a few things, not about all of
+    them, so a subject word like "deploy" is on roughly one page in seven, as in a real
+    team wiki, rather than on every page."""
+    return random.Random(1_000_000 + index).sample(DOMAIN, TOPIC_WORDS)
 
 
 class TextMaker:
@@ -137,12 +148,13 @@ class TextMaker:
         self.titles = titles
         self.words, self.weights = _vocabulary(random.Random(7))
 
-    def _sentence(self, rnd: random.Random) -> str:
+    def _sentence(self, rnd: random.Random, topic: list[str]) -> str:
         words = rnd.choices(self.words, self.weights, k=rnd.randint(8, 20))
+        words = [rnd.choice(topic) if rnd.random() < TOPIC_SHARE else word for word in words]
         return " ".join(words).capitalize() + "."
 
-    def _paragraph(self, rnd: random.Random, link: bool) -> str:
-        sentences = [self._sentence(rnd) for _ in range(rnd.randint(3, 6))]
+    def _paragraph(self, rnd: random.Random, topic: list[str], link: bool) -> str:
+        sentences = [self._sentence(rnd, topic) for _ in range(rnd.randint(3, 6))]
         if link:
             target = (
                 rnd.choice(self.titles)
@@ -154,29 +166,30 @@ class TextMaker:
 
     def first_revision(self, index: int) -> str:
         rnd = random.Random(index)
+        topic = _topic(index)
         parts: list[str] = []
         words = 0
         section = 0
         while words < 1000:
             if words == 0 or rnd.random() < 0.18:
                 section += 1
-                heading = " ".join(rnd.choices(DOMAIN, k=rnd.randint(1, 3))).capitalize()
+                heading = " ".join(rnd.choices(topic, k=rnd.randint(1, 3))).capitalize()
                 parts.append(f"## {section}. {heading}")
             roll = rnd.random()
             if roll < 0.08 and "```" not in "".join(parts):
                 block = CODE.format(
-                    name=f"pick_{rnd.choice(DOMAIN)}",
+                    name=f"pick_{rnd.choice(topic)}",
                     limit=rnd.randint(2, 9),
-                    word=rnd.choice(DOMAIN),
+                    word=rnd.choice(topic),
                 )
                 parts.append(block)
                 words += 30
             elif roll < 0.2:
-                items = [f"- {self._sentence(rnd)}" for _ in range(rnd.randint(3, 5))]
+                items = [f"- {self._sentence(rnd, topic)}" for _ in range(rnd.randint(3, 5))]
                 parts.append("\n".join(items))
                 words += sum(len(item.split()) for item in items)
             else:
-                paragraph = self._paragraph(rnd, link=rnd.random() < 0.35)
+                paragraph = self._paragraph(rnd, topic, link=rnd.random() < 0.35)
                 parts.append(paragraph)
                 words += len(paragraph.split())
         if index % 30 == 0:
@@ -186,12 +199,13 @@ class TextMaker:
     def next_revision(self, body: str, index: int, number: int) -> str:
         """An edit: one paragraph reworded, and every other time a paragraph added."""
         rnd = random.Random(index * 10 + number)
+        topic = _topic(index)
         blocks = body.rstrip("\n").split("\n\n")
         prose = [i for i, block in enumerate(blocks) if block[:1].isalpha()]
         if prose:
-            blocks[rnd.choice(prose)] = self._paragraph(rnd, link=False)
+            blocks[rnd.choice(prose)] = self._paragraph(rnd, topic, link=False)
         if number % 2 == 0:
-            blocks.append(self._paragraph(rnd, link=rnd.random() < 0.5))
+            blocks.append(self._paragraph(rnd, topic, link=rnd.random() < 0.5))
         return "\n\n".join(blocks) + "\n"
 
 
@@ -200,10 +214,11 @@ def _titles(count: int) -> list[str]:
     kinds = ["runbook", "guide", "notes", "design", "FAQ", "checklist", "overview", "decision"]
     titles = []
     for index in range(count):
+        topic = _topic(index)
         if index % (count // AREAS or 1) == 0:
-            titles.append(f"Area {index // (count // AREAS or 1):03d} {rnd.choice(DOMAIN)}")
+            titles.append(f"Area {index // (count // AREAS or 1):03d} {topic[0]}")
         else:
-            words = " ".join(rnd.sample(DOMAIN, 2)).capitalize()
+            words = " ".join(topic[:2]).capitalize()
             titles.append(f"{words} {rnd.choice(kinds)} {index:05d}")
     return titles
 
