@@ -20,6 +20,25 @@
     }
   });
 
+  // Leaving an editor with unsaved text asks first, so nothing typed is lost by a stray click.
+  var dirty = false;
+  document.addEventListener("input", function (event) {
+    if (event.target.closest("form[data-editor]")) {
+      dirty = true;
+    }
+  });
+  document.addEventListener("submit", function (event) {
+    if (event.target.matches("form[data-editor]")) {
+      dirty = false;
+    }
+  });
+  window.addEventListener("beforeunload", function (event) {
+    if (dirty) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+
   // Conflict view: copy one side into the editor, then let the person edit it.
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-fill-editor]");
