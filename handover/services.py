@@ -27,6 +27,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
@@ -103,6 +104,14 @@ def _detect(path: Path, requested_format: str | None) -> str:
         ) from error
 
 
+def _safe_file_name(name: str) -> str:
+    """A name to store an upload under; the user's name is kept only for display."""
+    try:
+        return get_valid_filename(name)[:200] or "export"
+    except SuspiciousFileOperation:
+        return "export"
+
+
 def create_source(
     *,
     owner: AbstractBaseUser,
@@ -132,7 +141,7 @@ def create_source(
         original_name = Path(uploaded_file.name or "export").name[:255]
         folder = _imports_root() / uuid.uuid4().hex
         folder.mkdir(parents=True)
-        stored = folder / (get_valid_filename(original_name) or "export")
+        stored = folder / _safe_file_name(original_name)
         try:
             with stored.open("wb") as handle:
                 for chunk in uploaded_file.chunks():

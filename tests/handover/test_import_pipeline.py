@@ -474,3 +474,16 @@ def test_counting_first_gives_a_message_total_from_the_start(
     assert {total for _done, total in seen} == {expected}
     assert [done for done, _total in seen] == sorted(done for done, _total in seen)
     assert Message.objects.count() == expected
+
+
+@pytest.mark.parametrize("name", ["a/../../b.zip", "résumé (final) ✓.zip", "x" * 300 + ".zip"])
+def test_odd_upload_names_are_stored_safely(
+    settings, shared_data: Path, subject, name: str
+) -> None:  # noqa: ANN001
+    data = (shared_data / "slack" / "testarchive.zip").read_bytes()
+    source = services.create_source(owner=subject, uploaded_file=SimpleUploadedFile(name, data))
+    stored = Path(source.path)
+    assert stored.is_relative_to(Path(settings.MEDIA_ROOT) / "imports")
+    assert stored.parent.parent == Path(settings.MEDIA_ROOT) / "imports"
+    assert stored.read_bytes() == data
+    assert len(source.original_name) <= 255
