@@ -3,6 +3,7 @@
 top-level page is never called ``new``)."""
 
 from django.urls import path
+from django.views.generic import RedirectView
 
 from wiki import archive_views, views
 
@@ -28,6 +29,11 @@ urlpatterns = [
     ),
     path("<slug:key>/", views.space_detail, name="space-detail"),
     path("<slug:key>/new", views.page_create, name="page-create"),
+    # "new" is never a top-level page slug, so a trailing slash can only mean the form.
+    path(
+        "<slug:key>/new/",
+        RedirectView.as_view(pattern_name="wiki:page-create", query_string=True),
+    ),
     path("<slug:key>/-/preview/", views.page_preview, name="page-preview"),
     path("<slug:key>/-/trash/", views.space_trash, name="space-trash"),
     path("<slug:key>/-/trash/<int:page_id>/undelete/", views.page_undelete, name="page-undelete"),

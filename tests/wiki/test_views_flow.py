@@ -430,3 +430,20 @@ def test_an_edit_posted_to_an_old_address_after_a_rename_is_not_lost(
     assert response["Location"] == _url("wiki:page-view", page)
     assert client.post(old_comment, {"body": "still here"}).status_code == 302
     assert page.comments.get().body == "still here"
+
+
+def test_new_with_a_trailing_slash_reaches_the_form(space, teammate, client_for):
+    response = client_for(teammate).get("/wiki/platform/new/?title=X")
+    assert response.status_code == 302
+    assert response["Location"] == "/wiki/platform/new?title=X"
+
+
+def test_a_renamed_chinese_page_redirects_from_its_old_address(space, teammate, client_for):
+    page = services.create_page(space=space, author=teammate, title="部署指南", body="内容")
+    old_history = _url("wiki:page-history", page)
+    services.rename_page(page=page, by=teammate, new_title="发布指南")
+    page.refresh_from_db()
+    response = client_for(teammate).get(old_history)
+    assert response.status_code == 301
+    assert response["Location"] == _url("wiki:page-history", page)
+    assert client_for(teammate).get(response["Location"]).status_code == 200
