@@ -141,3 +141,38 @@ def test_search_shows_highlighted_results(live_server, page: Page, wiki_space, t
     page.get_by_label("Words").fill("部署")
     expect(page.locator("#results .search-hit")).to_have_count(1)
     expect(page.locator("#results .search-hit")).to_contain_text("部署指南")
+
+
+def test_edit_one_section_and_upload_an_image(
+    live_server, page: Page, wiki_space, teammate, settings, tmp_path
+):
+    import io
+
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path
+    services.create_page(
+        space=wiki_space,
+        author=teammate,
+        title="Runbook",
+        body="# Runbook\n\n## Restart\n\nOld steps.\n\n## Escalate\n\nCall the lead.\n",
+    )
+    log_in(page, live_server.url, "teammate")
+    page.goto(f"{live_server.url}/wiki/platform/runbook/")
+    page.get_by_role("link", name="Edit section Restart").click()
+    editor = page.get_by_label("Text (Markdown)")
+    expect(editor).to_have_value("## Restart\n\nOld steps.\n\n")
+    editor.fill("## Restart\n\nNew steps.\n")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#page-body")).to_contain_text("New steps.")
+    expect(page.locator("#page-body")).to_contain_text("Call the lead.")
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "blue").save(buffer, format="PNG")
+    page.get_by_label("Upload a file").set_input_files(
+        files=[{"name": "diagram.png", "mimeType": "image/png", "buffer": buffer.getvalue()}]
+    )
+    page.get_by_role("button", name="Upload", exact=True).click()
+    image = page.locator("#attachments img[alt='diagram.png']")
+    expect(image).to_be_visible()
+    assert image.evaluate("img => img.naturalWidth") == 8
