@@ -743,3 +743,20 @@ def test_the_schema_documents_the_wiki_endpoints(client_for, teammate):
     put = paths["/api/wiki/pages/{page_id}/"]["put"]
     assert {"200", "412", "428"} <= set(put["responses"])
     assert any(p["name"] == "If-Match" for p in put["parameters"])
+
+
+def test_if_match_star_means_the_current_version(page, teammate, subject, client_for):
+    services.publish_revision(
+        page=page, author=subject, body="Changed meanwhile.\n", base_revision=page.current_revision
+    )
+    response = send(
+        client_for(teammate),
+        "put",
+        url("page-detail", page_id=page.pk),
+        {"body": "Deliberately replaced.\n"},
+        If_Match="*",
+    )
+    assert response.status_code == 200
+    assert (response.json()["status"], response.json()["merged"]) == ("saved", False)
+    assert Revision.objects.filter(page=page).count() == 3
+    assert Page.objects.get(pk=page.pk).current_revision.body == "Deliberately replaced.\n"
