@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -36,6 +35,7 @@ from handover.importers.base import (
     Record,
     SkippedItem,
 )
+from handover.importers.common import is_new, raw_json, skip_unchosen
 from handover.importers.jsonstream import JSON_ERRORS, iter_items, read_prelude
 from handover.importers.text import OccurrenceKeys, ReplyThreads, parse_iso
 
@@ -94,10 +94,11 @@ class DiscordImporter:
             raise ImportFormatError(
                 f"{source.name}: no DiscordChatExporter JSON or CSV file found."
             )
-        chosen = {name for name, _ in members}
-        for name in source.list_members():
-            if name not in chosen:
-                yield SkippedItem(name, "not a DiscordChatExporter JSON or CSV channel file")
+        yield from skip_unchosen(
+            source,
+            {name for name, _ in members},
+            "not a DiscordChatExporter JSON or CSV channel file",
+        )
         people: set[str] = set()
         for name, kind in members:
             if kind == "json":
@@ -153,8 +154,7 @@ class DiscordImporter:
             return
         author = message.get("author") or {}
         author_key = str(author["id"]) if author.get("id") else None
-        if author_key and author_key not in people:
-            people.add(author_key)
+        if author_key and is_new(people, author_key):
             yield PersonRecord(
                 key=author_key,
                 display_name=str(author.get("nickname") or author.get("name") or author_key),
@@ -215,7 +215,7 @@ class DiscordImporter:
             author_key=author_key,
             sent_at=sent_at,
             text=content,
-            raw=json.dumps(message, ensure_ascii=False, default=str),
+            raw=raw_json(message),
             reply_to_key=reply_key,
             edited_at=edited_at,
             kind=kind,
@@ -251,8 +251,7 @@ class DiscordImporter:
                     yield SkippedItem(location, f"unreadable date {date!r}")
                     continue
                 author_key = author_id or None
-                if author_key and author_key not in people:
-                    people.add(author_key)
+                if author_key and is_new(people, author_key):
                     yield PersonRecord(key=author_key, display_name=author or author_key)
                 key = seen.key(date, author_id, content)
                 attachments = tuple(

@@ -44,6 +44,7 @@ from handover.importers.base import (
     Record,
     SkippedItem,
 )
+from handover.importers.common import is_new
 from handover.importers.text import html_to_text, stable_key
 
 MAIL_SUFFIXES = frozenset({".mbox", ".mbx", ".eml", ".mail", ".txt", ""})
@@ -419,8 +420,7 @@ class EmailImporter:
             node = _node(conversation_key, key)
         emitted[node] = fingerprint
 
-        if conversation_key not in state.conversations:
-            state.conversations.add(conversation_key)
+        if is_new(state.conversations, conversation_key):
             yield ConversationRecord(
                 key=conversation_key,
                 name=conversation_name,
@@ -432,8 +432,7 @@ class EmailImporter:
             # Pipermail's From_ line carries the sender when the header is missing.
             address, display = _address(from_line.split("  ")[0].removeprefix("From "))
         author_key = address or None
-        if author_key and author_key not in state.people:
-            state.people.add(author_key)
+        if author_key and is_new(state.people, author_key):
             yield PersonRecord(key=author_key, display_name=display or author_key, email=address)
 
         sent_at = _parse_date(headers["Date"], from_line)

@@ -24,21 +24,22 @@ from handover.importers.archive import ExportSource
 from handover.importers.base import (
     AttachmentRecord,
     ConversationRecord,
-    ImportFormatError,
     MessageRecord,
     PersonRecord,
     Record,
     SkippedItem,
 )
-from handover.importers.jsonstream import JSON_ERRORS, iter_items, top_level_kind
+from handover.importers.common import (
+    MemberImporter,
+    is_new,
+    iter_page_items,
+    raw_json,
+    skip_unchosen,
+)
 from handover.importers.text import from_unix
 
 # Card and post elements keep their words under these keys.
 TEXT_KEYS = ("text", "content", "title")
-
-
-def _looks_like_feishu(head: bytes) -> bool:
-    return b'"message_id"' in head and b'"msg_type"' in head
 
 
 def _post_text(post: dict[str, Any]) -> str:
@@ -110,44 +111,22 @@ def render_content(msg_type: str, content: Any) -> tuple[str, tuple[AttachmentRe
     return f"[{msg_type}]", ()
 
 
-class FeishuImporter:
+class FeishuImporter(MemberImporter):
     """Reads Feishu/Lark message-list API responses."""
 
     format = "feishu"
     label = "Feishu / Lark messages (message-list API JSON)"
+    not_found = "no Feishu/Lark message-list response found."
 
-    def detect(self, source: ExportSource) -> bool:
+    def looks_like(self, head: bytes) -> bool:
         """A JSON member with ``message_id`` and ``msg_type`` fields near its start."""
-        return any(True for _ in self._members(source))
-
-    def _members(self, source: ExportSource) -> Iterator[str]:
-        for name in source.list_members():
-            if name.lower().endswith(".json") and _looks_like_feishu(source.head(name, 16384)):
-                yield name
+        return b'"message_id"' in head and b'"msg_type"' in head
 
     def iter_records(self, source: ExportSource) -> Iterator[Record]:
         """Per response file (sorted), its messages in order; chats and senders on first use."""
-        yield from source.iter_skipped()
-        members = list(self._members(source))
-        if not members:
-            raise ImportFormatError(f"{source.name}: no Feishu/Lark message-list response found.")
-        chosen = set(members)
-        for name in source.list_members():
-            if name not in chosen:
-                yield SkippedItem(name, "not a Feishu/Lark message-list response")
-        state = _State()
-        for name in members:
-            with source.open_member(name) as stream:
-                is_array = top_level_kind(stream.read(64)) == "array"
-            prefix = "item.data.items.item" if is_array else "data.items.item"
-            try:
-                with source.open_member(name) as stream:
-                    for index, message in enumerate(iter_items(stream, prefix)):
-                        yield from state.message(message, f"{name}#{index}")
-            except JSON_ERRORS as error:
-                yield SkippedItem(
-                    name, f"malformed JSON ({error}); the messages before it were imported"
-                )
+        members = yield from self._start(source)
+        yield from skip_unchosen(source, set(members), "not a Feishu/Lark message-list response")
+        yield from iter_page_items(source, members, "data.items", _State().message)
 
 
 class _State:
@@ -167,8 +146,7 @@ class _State:
             yield SkippedItem(location, f"message {key} was deleted in Feishu; nothing to import")
             return
         conversation = str(message.get("chat_id") or "feishu-chat")
-        if conversation not in self.conversations:
-            self.conversations.add(conversation)
+        if is_new(self.conversations, conversation):
             yield ConversationRecord(
                 key=conversation,
                 name=f"Feishu chat {conversation}",
@@ -190,8 +168,7 @@ class _State:
         sender = message.get("sender") or {}
         sender_type = str(sender.get("sender_type") or "")
         author_key = str(sender["id"]) if sender.get("id") else None
-        if author_key and author_key not in self.people:
-            self.people.add(author_key)
+        if author_key and is_new(self.people, author_key):
             yield PersonRecord(
                 key=author_key,
                 display_name=self.names.get(author_key, author_key),
@@ -230,7 +207,7 @@ class _State:
             author_key=author_key,
             sent_at=sent_at,
             text=text,
-            raw=json.dumps(message, ensure_ascii=False, default=str),
+            raw=raw_json(message),
             reply_to_key=parent if parent and hash((conversation, parent)) in self.seen else None,
             edited_at=edited_at,
             kind=kind,

@@ -21,12 +21,12 @@ from handover.importers.archive import ExportSource, decode_text
 from handover.importers.base import (
     AttachmentRecord,
     ConversationRecord,
-    ImportFormatError,
     MessageRecord,
     PersonRecord,
     Record,
     SkippedItem,
 )
+from handover.importers.common import MemberImporter, is_new, skip_other_files
 from handover.importers.text import from_unix
 
 LINE_TYPES = frozenset(
@@ -54,38 +54,29 @@ def _first_line_type(head: bytes) -> str:
     return str(value.get("type")) if isinstance(value, dict) else ""
 
 
-class MattermostImporter:
+class MattermostImporter(MemberImporter):
     """Reads a Mattermost bulk export JSONL file (alone, or in the export's zip)."""
 
     format = "mattermost"
     label = "Mattermost bulk export (JSONL)"
+    not_found = (
+        'no Mattermost bulk export file (JSONL starting with a {"type": "version"} line) found.'
+    )
+    suffixes = JSONL_SUFFIXES
+    head_bytes = 4096
 
-    def detect(self, source: ExportSource) -> bool:
+    def looks_like(self, head: bytes) -> bool:
         """A JSONL member whose first line is the export's ``version`` line."""
-        return any(True for _ in self._members(source))
-
-    def _members(self, source: ExportSource) -> Iterator[str]:
-        for name in source.list_members():
-            if name.lower().endswith(JSONL_SUFFIXES) and (
-                _first_line_type(source.head(name, 4096)) == "version"
-            ):
-                yield name
+        return _first_line_type(head) == "version"
 
     def iter_records(self, source: ExportSource) -> Iterator[Record]:
         """In file order: teams and users as met, channels, then posts with their replies."""
-        yield from source.iter_skipped()
-        members = list(self._members(source))
-        if not members:
-            raise ImportFormatError(
-                f"{source.name}: no Mattermost bulk export file (JSONL starting with a "
-                '{"type": "version"} line) found.'
-            )
-        others = len(source.list_members()) - len(members)
-        if others:
-            yield SkippedItem(
-                f"{others} other files",
-                "attachment files of the export are not imported; posts name them as attachments",
-            )
+        members = yield from self._start(source)
+        yield from skip_other_files(
+            source,
+            members,
+            "attachment files of the export are not imported; posts name them as attachments",
+        )
         state = _State()
         for name in members:
             with source.open_member(name) as stream:
@@ -154,9 +145,8 @@ class _State:
 
     def _person(self, user: dict[str, Any]) -> Iterator[Record]:
         username = str(user["username"])
-        if username in self.people:
+        if not is_new(self.people, username):
             return
-        self.people.add(username)
         full = " ".join(part for part in (user.get("first_name"), user.get("last_name")) if part)
         yield PersonRecord(
             key=username,
@@ -166,8 +156,7 @@ class _State:
         )
 
     def _conversation(self, key: str, name: str, kind: str, topic: str) -> Iterator[Record]:
-        if key not in self.conversations:
-            self.conversations.add(key)
+        if is_new(self.conversations, key):
             yield ConversationRecord(key=key, name=name, kind=kind, topic=topic)
 
     def _direct(self, members: list[str], header: str) -> Generator[Record, None, str]:
@@ -187,8 +176,7 @@ class _State:
         self, post: dict[str, Any], conversation: str, root: str | None, location: str
     ) -> Generator[Record, None, str]:
         author = str(post.get("user") or "") or None
-        if author and author not in self.people:
-            self.people.add(author)
+        if author and is_new(self.people, author):
             yield PersonRecord(key=author, display_name=author, handle=author)
         created = int(post["create_at"])
         key = f"{created}:{author or ''}"

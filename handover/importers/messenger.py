@@ -11,7 +11,6 @@ hash of its time, sender, text and how many identical messages came before.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import PurePosixPath
@@ -21,12 +20,12 @@ from handover.importers.archive import ExportSource
 from handover.importers.base import (
     AttachmentRecord,
     ConversationRecord,
-    ImportFormatError,
     MessageRecord,
     PersonRecord,
     Record,
     SkippedItem,
 )
+from handover.importers.common import MemberImporter, is_new, raw_json, skip_other_files
 from handover.importers.jsonstream import JSON_ERRORS, iter_items, read_prelude
 from handover.importers.text import OccurrenceKeys, from_unix
 
@@ -43,37 +42,26 @@ def repair(text: str) -> str:
         return text
 
 
-def _looks_like_messenger(head: bytes) -> bool:
-    return b'"participants"' in head and b'"sender_name"' in head and b'"timestamp_ms"' in head
-
-
-class MessengerImporter:
+class MessengerImporter(MemberImporter):
     """Reads Facebook Messenger JSON conversation files."""
 
     format = "messenger"
     label = "Facebook Messenger (JSON)"
+    not_found = "no Messenger conversation JSON found."
+    head_bytes = 8192
 
-    def detect(self, source: ExportSource) -> bool:
+    def looks_like(self, head: bytes) -> bool:
         """A JSON member with participants and messages carrying sender_name and timestamp_ms."""
-        return any(True for _ in self._members(source))
-
-    def _members(self, source: ExportSource) -> Iterator[str]:
-        for name in source.list_members():
-            if name.lower().endswith(".json") and _looks_like_messenger(source.head(name, 8192)):
-                yield name
+        return b'"participants"' in head and b'"sender_name"' in head and b'"timestamp_ms"' in head
 
     def iter_records(self, source: ExportSource) -> Iterator[Record]:
         """Per conversation file (sorted): the conversation, then its messages as exported."""
-        yield from source.iter_skipped()
-        members = list(self._members(source))
-        if not members:
-            raise ImportFormatError(f"{source.name}: no Messenger conversation JSON found.")
-        others = len(source.list_members()) - len(members)
-        if others:
-            yield SkippedItem(
-                f"{others} other files",
-                "media and other files of the export are not imported; messages name them",
-            )
+        members = yield from self._start(source)
+        yield from skip_other_files(
+            source,
+            members,
+            "media and other files of the export are not imported; messages name them",
+        )
         people: set[str] = set()
         for name in members:
             try:
@@ -122,8 +110,7 @@ class MessengerImporter:
             yield SkippedItem(location, "unsent in Messenger before the export; nothing to import")
             return
         author = repair(str(message.get("sender_name") or "")) or None
-        if author and author not in people:
-            people.add(author)
+        if author and is_new(people, author):
             yield PersonRecord(key=author, display_name=author)
         text = repair(str(message.get("content") or ""))
         share = message.get("share") or {}
@@ -155,7 +142,7 @@ class MessengerImporter:
             author_key=author,
             sent_at=sent_at,
             text=text,
-            raw=json.dumps(message, ensure_ascii=False, default=str),
+            raw=raw_json(message),
             kind=kind,
             attachments=attachments,
             reactions=tuple(reactions.items()),

@@ -32,6 +32,7 @@ from handover.importers.base import (
     Record,
     SkippedItem,
 )
+from handover.importers.common import is_new
 
 DAY_FILE = re.compile(r"^\d{4}-\d{2}-\d{2}\.json$")
 # Slack's markup: <@U123>, <@U123|name>, <#C123|general>, <!here>, <!subteam^S1|@team>, <url|label>.
@@ -279,8 +280,7 @@ class SlackImporter:
                 yield SkippedItem(f"{name}#{index}", f"unreadable message ({error})")
                 continue
             author = record.author_key
-            if author is not None and author not in people:
-                people.add(author)
+            if author is not None and is_new(people, author):
                 display = _bot_name(message) or author
                 names.setdefault(author, display)
                 yield PersonRecord(

@@ -16,7 +16,6 @@ thread's root), ``createdDateTime``, ``lastEditedDateTime``,
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Generator, Iterator
@@ -26,68 +25,42 @@ from handover.importers.archive import ExportSource
 from handover.importers.base import (
     AttachmentRecord,
     ConversationRecord,
-    ImportFormatError,
     MessageRecord,
     PersonRecord,
     Record,
     SkippedItem,
 )
-from handover.importers.jsonstream import JSON_ERRORS, iter_items, top_level_kind
+from handover.importers.common import (
+    MemberImporter,
+    is_new,
+    iter_page_items,
+    raw_json,
+    skip_unchosen,
+)
 from handover.importers.text import html_to_text, parse_iso
 
 MENTION_TAG = re.compile(r"<at\b[^>]*>", re.IGNORECASE)
 SYSTEM_TYPES = frozenset({"systemEventMessage", "chatEvent"})
 
 
-def _looks_like_teams(head: bytes) -> bool:
-    return (b'"value"' in head or b'"@odata.context"' in head) and (
-        b'"messageType"' in head and b'"createdDateTime"' in head
-    )
-
-
-class TeamsImporter:
+class TeamsImporter(MemberImporter):
     """Reads Teams chatMessage pages from the Microsoft Graph API."""
 
     format = "teams"
     label = "Microsoft Teams messages (Graph API JSON)"
+    not_found = 'no Microsoft Graph chatMessage JSON (a "value" list) found.'
 
-    def detect(self, source: ExportSource) -> bool:
+    def looks_like(self, head: bytes) -> bool:
         """A JSON member with a ``value`` list of chatMessage objects."""
-        return any(True for _ in self._members(source))
-
-    def _members(self, source: ExportSource) -> Iterator[str]:
-        for name in source.list_members():
-            if name.lower().endswith(".json") and _looks_like_teams(source.head(name, 16384)):
-                yield name
+        return (b'"value"' in head or b'"@odata.context"' in head) and (
+            b'"messageType"' in head and b'"createdDateTime"' in head
+        )
 
     def iter_records(self, source: ExportSource) -> Iterator[Record]:
         """Per page file (sorted), its messages in page order; chats and people on first use."""
-        yield from source.iter_skipped()
-        members = list(self._members(source))
-        if not members:
-            raise ImportFormatError(
-                f'{source.name}: no Microsoft Graph chatMessage JSON (a "value" list) found.'
-            )
-        chosen = set(members)
-        for name in source.list_members():
-            if name not in chosen:
-                yield SkippedItem(name, "not a Microsoft Graph chatMessage page")
-        state = _State()
-        for name in members:
-            with source.open_member(name) as stream:
-                prefix = (
-                    "item.value.item"
-                    if top_level_kind(stream.read(64)) == "array"
-                    else "value.item"
-                )
-            try:
-                with source.open_member(name) as stream:
-                    for index, message in enumerate(iter_items(stream, prefix)):
-                        yield from state.message(message, f"{name}#{index}")
-            except JSON_ERRORS as error:
-                yield SkippedItem(
-                    name, f"malformed JSON ({error}); the messages before it were imported"
-                )
+        members = yield from self._start(source)
+        yield from skip_unchosen(source, set(members), "not a Microsoft Graph chatMessage page")
+        yield from iter_page_items(source, members, "value", _State().message)
 
 
 class _State:
@@ -122,8 +95,7 @@ class _State:
         application = sender.get("application") or {}
         who = user or application
         author_key = str(who["id"]) if who.get("id") else None
-        if author_key and author_key not in self.people:
-            self.people.add(author_key)
+        if author_key and is_new(self.people, author_key):
             yield PersonRecord(
                 key=author_key,
                 display_name=str(who.get("displayName") or author_key),
@@ -168,7 +140,7 @@ class _State:
             author_key=author_key,
             sent_at=sent_at,
             text=content,
-            raw=json.dumps(message, ensure_ascii=False, default=str),
+            raw=raw_json(message),
             subject=str(message.get("subject") or ""),
             reply_to_key=reply_to
             if reply_to and hash((conversation, reply_to)) in self.seen
@@ -189,8 +161,7 @@ class _State:
             key = str(message.get("chatId") or "teams-chat")
             name = f"Teams chat {key}"
             kind = ConversationRecord.Kind.GROUP
-        if key not in self.conversations:
-            self.conversations.add(key)
+        if is_new(self.conversations, key):
             yield ConversationRecord(key=key, name=name, kind=kind)
         return key
 

@@ -14,7 +14,6 @@ becomes attachments.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import PurePosixPath
@@ -26,12 +25,12 @@ from handover.importers.archive import ExportSource
 from handover.importers.base import (
     AttachmentRecord,
     ConversationRecord,
-    ImportFormatError,
     MessageRecord,
     PersonRecord,
     Record,
     SkippedItem,
 )
+from handover.importers.common import MemberImporter, is_new, raw_json, skip_other_files
 from handover.importers.jsonstream import JSON_ERRORS, iter_items, repaired
 from handover.importers.text import ReplyThreads, from_unix, parse_iso
 
@@ -109,40 +108,29 @@ def _attachments(message: dict[str, Any]) -> tuple[AttachmentRecord, ...]:
     return tuple(found)
 
 
-class TelegramImporter:
+class TelegramImporter(MemberImporter):
     """Reads Telegram Desktop JSON exports, single chat or whole account."""
 
     format = "telegram"
     label = "Telegram Desktop export (result.json)"
+    not_found = "no Telegram result.json found."
+    head_bytes = 8192
 
-    def detect(self, source: ExportSource) -> bool:
+    def looks_like(self, head: bytes) -> bool:
         """A JSON member whose start shows Telegram's chat types or user ids."""
-        return any(True for _ in self._telegram_members(source))
-
-    def _telegram_members(self, source: ExportSource) -> Iterator[str]:
-        for name in source.list_members():
-            if not name.lower().endswith(".json"):
-                continue
-            head = source.head(name, 8192)
-            if b'"messages"' not in head and not FULL_EXPORT.search(head):
-                continue
-            if CHAT_TYPE.search(head) or FROM_ID.search(head) or FULL_EXPORT.search(head):
-                yield name
+        if b'"messages"' not in head and not FULL_EXPORT.search(head):
+            return False
+        return bool(CHAT_TYPE.search(head) or FROM_ID.search(head) or FULL_EXPORT.search(head))
 
     def iter_records(self, source: ExportSource) -> Iterator[Record]:
         """Per chat, in file order: the chat, then its messages, people on first sight."""
-        yield from source.iter_skipped()
-        members = list(self._telegram_members(source))
-        if not members:
-            raise ImportFormatError(f"{source.name}: no Telegram result.json found.")
-        chosen = set(members)
-        media = [name for name in source.list_members() if name not in chosen]
-        if media:
-            yield SkippedItem(
-                f"{len(media)} other files",
-                "media and other files of the export are not imported; their metadata is kept "
-                "on the messages as attachments",
-            )
+        members = yield from self._start(source)
+        yield from skip_other_files(
+            source,
+            members,
+            "media and other files of the export are not imported; their metadata is kept "
+            "on the messages as attachments",
+        )
         people: set[str] = set()
         for name in members:
             try:
@@ -260,8 +248,7 @@ class TelegramImporter:
         author_id = message.get("actor_id" if is_service else "from_id") or message.get("from_id")
         author_name = message.get("actor" if is_service else "from") or message.get("from")
         author_key = str(author_id) if author_id else None
-        if author_key and author_key not in people:
-            people.add(author_key)
+        if author_key and is_new(people, author_key):
             yield PersonRecord(key=author_key, display_name=str(author_name or author_key))
 
         text = render_text(message.get("text"))
@@ -291,7 +278,7 @@ class TelegramImporter:
             author_key=author_key,
             sent_at=sent_at,
             text=text,
-            raw=json.dumps(message, ensure_ascii=False, default=str),
+            raw=raw_json(message),
             reply_to_key=reply_key,
             edited_at=_moment(message, "edited_unixtime", "edited"),
             kind=MessageRecord.Kind.SYSTEM if is_service else MessageRecord.Kind.MESSAGE,

@@ -29,12 +29,12 @@ from handover.importers.archive import ExportSource
 from handover.importers.base import (
     AttachmentRecord,
     ConversationRecord,
-    ImportFormatError,
     MessageRecord,
     PersonRecord,
     Record,
     SkippedItem,
 )
+from handover.importers.common import MemberImporter, is_new, skip_other_files
 from handover.importers.text import OccurrenceKeys
 
 LINE = re.compile(
@@ -77,33 +77,27 @@ def _text_lines(stream: BinaryIO) -> Iterator[str]:
         yield line.rstrip("\n").translate(INVISIBLE)
 
 
-class WhatsAppImporter:
+class WhatsAppImporter(MemberImporter):
     """Reads WhatsApp chat exports: the text file alone or the zip with media."""
 
     format = "whatsapp"
     label = "WhatsApp chat export (.txt or .zip)"
+    not_found = "no WhatsApp chat text file found."
+    suffixes = (".txt",)
+    head_bytes = 2048
 
-    def detect(self, source: ExportSource) -> bool:
+    def looks_like(self, head: bytes) -> bool:
         """A .txt member whose first line starts with a WhatsApp date and time."""
-        return any(True for _ in self._members(source))
-
-    def _members(self, source: ExportSource) -> Iterator[str]:
-        for name in source.list_members():
-            if name.lower().endswith(".txt") and LINE.match(_first_line(source.head(name, 2048))):
-                yield name
+        return LINE.match(_first_line(head)) is not None
 
     def iter_records(self, source: ExportSource) -> Iterator[Record]:
         """Per chat file: the chat, then its messages in file order, people on first sight."""
-        yield from source.iter_skipped()
-        members = list(self._members(source))
-        if not members:
-            raise ImportFormatError(f"{source.name}: no WhatsApp chat text file found.")
-        media = len(source.list_members()) - len(members)
-        if media:
-            yield SkippedItem(
-                f"{media} other files",
-                "media files of the chat are not imported; messages name them as attachments",
-            )
+        members = yield from self._start(source)
+        yield from skip_other_files(
+            source,
+            members,
+            "media files of the chat are not imported; messages name them as attachments",
+        )
         people: set[str] = set()
         for name in members:
             with source.open_member(name) as stream:
@@ -201,8 +195,7 @@ class WhatsAppImporter:
                 file_name = attached.group("name") or attached.group("file")
                 attachments = (AttachmentRecord(name=file_name, url=file_name),)
                 text = ""
-        if author and author not in people:
-            people.add(author)
+        if author and is_new(people, author):
             yield PersonRecord(key=author, display_name=author)
         key = seen.key(sent_at.isoformat(), author, text)
         yield MessageRecord(
