@@ -103,7 +103,8 @@ def shared_data() -> Path:
 class WorkerProcess:
     """A real ``celery worker`` subprocess on the test database and the configured broker."""
 
-    def __init__(self, database_name: str) -> None:
+    def __init__(self, database_name: str, queue: str | None = None) -> None:
+        """Start the worker; with ``queue`` it consumes only that queue."""
         self.name = f"test-{uuid.uuid4().hex[:8]}@%h"
         env = os.environ.copy()
         env["TACIT_DB_NAME"] = database_name
@@ -123,6 +124,7 @@ class WorkerProcess:
                 "--without-gossip",
                 "--without-mingle",
                 "--loglevel=INFO",
+                *(["-Q", queue] if queue else []),
                 "-n",
                 self.name,
             ],

@@ -2,9 +2,6 @@
 
 import os
 import signal
-import subprocess
-import sys
-import threading
 import uuid
 import zipfile
 from datetime import timedelta
@@ -19,7 +16,7 @@ from bench.slack_export_generator import generate_slack_export
 from handover import services
 from handover.models import Message, Source
 from handover.tasks import import_source_task
-from tests.conftest import REPO_ROOT, WorkerProcess, wait_for
+from tests.conftest import WorkerProcess, wait_for
 from tests.handover.slack_counts import count_slack_export
 
 pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
@@ -90,43 +87,6 @@ def test_a_running_import_can_be_cancelled(
     assert 0 < stored < export.messages
 
 
-class _QueueWorker(WorkerProcess):
-    """A worker that consumes only its own queue, so the test knows which process runs a task."""
-
-    def __init__(self, database_name: str, queue: str) -> None:
-        self.name = f"test-{uuid.uuid4().hex[:8]}@%h"
-        env = os.environ.copy()
-        env["TACIT_DB_NAME"] = database_name
-        env["TACIT_BROKER_DIR"] = str(settings.TACIT_BROKER_DIR)
-        env["PYTHONUNBUFFERED"] = "1"
-        self.lines: list[str] = []
-        self._ready = threading.Event()
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool=solo",
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel=INFO",
-                "-Q",
-                queue,
-                "-n",
-                self.name,
-            ],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        threading.Thread(target=self._read, daemon=True).start()
-
-
 def test_an_import_resumes_without_duplicates_after_its_worker_is_killed(
     subject,  # noqa: ANN001
     tmp_path: Path,
@@ -138,7 +98,7 @@ def test_an_import_resumes_without_duplicates_after_its_worker_is_killed(
     services.start_import(source=source, by=subject, schedule=False)
 
     queue = f"resume-{uuid.uuid4().hex[:8]}"
-    doomed = _QueueWorker(settings.DATABASES["default"]["NAME"], queue)
+    doomed = WorkerProcess(settings.DATABASES["default"]["NAME"], queue=queue)
     doomed.wait_ready()
     import_source_task.apply_async(args=[source.pk], queue=queue)
     wait_for(lambda: Source.objects.get(pk=source.pk).messages_done >= 10_000, timeout=180)
