@@ -268,6 +268,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 # --- Wiki ------------------------------------------------------------------------------------
 
 WIKI_ATTACHMENT_MAX_BYTES = env_int("WIKI_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
+WIKI_PAGE_MAX_CHARS = env_int("WIKI_PAGE_MAX_CHARS", 500_000, minimum=1000)
+WIKI_IMPORT_MAX_BYTES = env_int("WIKI_IMPORT_MAX_BYTES", 1024**3, minimum=1)
+WIKI_IMPORT_MAX_RATIO = env_int("WIKI_IMPORT_MAX_RATIO", 200, minimum=1)
 
 # --- Thread importers --------------------------------------------------------------------------
 

@@ -143,6 +143,10 @@ class CommentError(WikiError):
     pass
 
 
+class TextTooLongError(WikiError):
+    """A page, template or comment is longer than settings.WIKI_PAGE_MAX_CHARS."""
+
+
 class ConflictError(WikiError):
     """A stale edit whose changes overlap newer ones; nothing was saved.
 
@@ -387,6 +391,7 @@ def render_body(
     author when a revision is saved, the requesting user for a preview. Returns the
     ``RenderedMarkdown`` and the pages its links resolved to.
     """
+    _check_length(body)
     checked = _link_hints(space, body)
     targets = _lookup_targets(space, checked, viewer)
 
@@ -520,8 +525,20 @@ def _append_revision(
     return revision
 
 
+def _check_length(body: str) -> None:
+    # Rendering, diffing and merging grow with the text; a cap keeps one request from
+    # occupying a worker for seconds (pathological Markdown takes ~1 s per 100 KB).
+    limit = settings.WIKI_PAGE_MAX_CHARS
+    if len(body) > limit:
+        raise TextTooLongError(
+            _("The text is %(length)s characters long; the most a page may hold is %(limit)s.")
+            % {"length": f"{len(body):,}", "limit": f"{limit:,}"}
+        )
+
+
 def _normalise(body: str) -> str:
     """Browsers send CRLF from textareas; store LF so diffs and merges compare lines."""
+    _check_length(body)
     return body.replace("\r\n", "\n").replace("\r", "\n")
 
 

@@ -62,10 +62,8 @@ User = get_user_model()
 FORMAT = "tacit-space"
 VERSION = 1
 MANIFEST = "manifest.json"
-# Uncompressed bytes an import may expand to, and how many times its compressed size an
-# entry may grow (below 1 MiB any ratio is harmless: Markdown compresses very well).
-DEFAULT_MAX_BYTES = 1024**3
-DEFAULT_MAX_RATIO = 200
+# Limits come from settings.WIKI_IMPORT_MAX_BYTES / WIKI_IMPORT_MAX_RATIO; below 1 MiB an
+# entry may have any ratio (harmless, and Markdown compresses very well).
 RATIO_FLOOR_BYTES = 1024 * 1024
 _CHUNK = 256 * 1024
 
@@ -196,8 +194,8 @@ class _SafeZip:
 
     def __init__(self, archive_file: str | Path | IO[bytes], label: str) -> None:
         self.label = label
-        self.max_bytes = getattr(settings, "WIKI_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)
-        self.max_ratio = getattr(settings, "WIKI_IMPORT_MAX_RATIO", DEFAULT_MAX_RATIO)
+        self.max_bytes = settings.WIKI_IMPORT_MAX_BYTES
+        self.max_ratio = settings.WIKI_IMPORT_MAX_RATIO
         self.read_total = 0
         try:
             self.zip = zipfile.ZipFile(archive_file)

@@ -577,9 +577,13 @@ def section_edit(request: HttpRequest, key: str, path: str, index: int) -> HttpR
 def page_preview(request: HttpRequest, key: str) -> HttpResponse:
     """Render posted Markdown as it would appear in the space (for the live preview)."""
     space = selectors.get_space_for_user(user=request.user, key=key)
-    rendered, _targets = services.render_body(
-        space=space, body=request.POST.get("body", ""), viewer=request.user
-    )
+    try:
+        rendered, _targets = services.render_body(
+            space=space, body=request.POST.get("body", ""), viewer=request.user
+        )
+    except services.TextTooLongError as error:
+        context = {"space": space, "preview_error": str(error), "toc": []}
+        return _render(request, "wiki/page_preview.html", context, partial="preview")
     context = {"space": space, "preview_html": rendered.html, "toc": rendered.toc}
     return _render(request, "wiki/page_preview.html", context, partial="preview")
 
