@@ -46,6 +46,7 @@ from rest_framework.views import APIView
 from core.models import Team
 from wiki import selectors, services, space_archive
 from wiki.diff import diff_inline, diff_side_by_side, diff_stats
+from wiki.http import attachment_file_response
 from wiki.models import Page, Revision, Role, Space
 
 User = get_user_model()
@@ -1022,17 +1023,7 @@ class AttachmentDetailApi(WikiApi):
         attachment = selectors.get_attachment_for_user(
             user=request.user, attachment_id=attachment_id
         )
-        inline = attachment.content_type in services.INLINE_IMAGE_TYPES
-        response = FileResponse(
-            attachment.file.open("rb"),
-            as_attachment=not inline,
-            filename=attachment.name,
-            content_type=attachment.content_type,
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        # Even an image opened directly must not run anything.
-        response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-        return response
+        return attachment_file_response(attachment)
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, attachment_id: int) -> Response:

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.models import Team
 from wiki import forms, selectors, services
 from wiki.diff import diff_inline, diff_side_by_side, diff_stats
+from wiki.http import attachment_file_response
 from wiki.models import Page, Role, Space
 from wiki.rendering import SectionNotFoundError, split_sections
 
@@ -881,17 +882,7 @@ def attachment_upload(request: HttpRequest, key: str, path: str) -> HttpResponse
 def attachment_download(request: HttpRequest, attachment_id: int) -> FileResponse:
     """Serve an attachment: images inline, everything else as a download, never sniffed."""
     attachment = selectors.get_attachment_for_user(user=request.user, attachment_id=attachment_id)
-    inline = attachment.content_type in services.INLINE_IMAGE_TYPES
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=not inline,
-        filename=attachment.name,
-        content_type=attachment.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    # Even an image opened directly must not run anything.
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    return response
+    return attachment_file_response(attachment)
 
 
 @login_required

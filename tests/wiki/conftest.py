@@ -7,7 +7,10 @@
 - anonymous: redirected to the login page.
 """
 
+import io
+
 import pytest
+from PIL import Image
 
 from wiki import services
 from wiki.models import Role
@@ -50,3 +53,17 @@ def edit(page, author, body, *, base=None, summary=""):  # noqa: ANN001, ANN201
         base_revision=base or page.current_revision,
         summary=summary,
     )
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):  # noqa: ANN001, ANN201
+    """Uploads of the test go to its own temporary folder."""
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def png_bytes(size: tuple[int, int] = (4, 4), colour: str = "red") -> bytes:
+    """A small, real PNG image."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, format="PNG")
+    return buffer.getvalue()

@@ -1,36 +1,27 @@
 """The wiki's REST API: each persona on each endpoint, ETag/If-Match, bad inputs, schema."""
 
-import io
 import json
 from datetime import date
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from PIL import Image
 
 from core.models import AuditEvent
 from tests.conftest import PASSWORD
+from tests.wiki.conftest import png_bytes
 from wiki import services
 from wiki.models import Attachment, Comment, Page, Revision
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 # How far each persona reaches in the private ``space`` fixture.
 RANK = {"outsider": 0, "successor": 1, "teammate": 2, "manager": 3}
 NEED = {"reader": 1, "editor": 2, "admin": 3}
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):  # noqa: ANN001, ANN201
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
 def _png() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (4, 4), "blue").save(buffer, format="PNG")
-    return buffer.getvalue()
+    return png_bytes((4, 4), "blue")
 
 
 def url(name: str, **kwargs) -> str:  # noqa: ANN003

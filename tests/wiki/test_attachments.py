@@ -1,27 +1,17 @@
 """Attachments: size limit, sniffed types, spoofing, empty files; nothing saved on error."""
 
-import io
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from PIL import Image
 
+from tests.wiki.conftest import png_bytes
 from wiki.models import Attachment
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):  # noqa: ANN001, ANN201
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 
 def _png() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (4, 4), "red").save(buffer, format="PNG")
-    return buffer.getvalue()
+    return png_bytes((4, 4), "red")
 
 
 def _upload(client, page, name, content, content_type):  # noqa: ANN001, ANN202

@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from PIL import Image
 
 from core.models import AuditEvent
+from tests.wiki.conftest import png_bytes
 from wiki import services
 from wiki.models import Attachment, Page, Role
 from wiki.space_archive import (
@@ -20,19 +20,11 @@ from wiki.space_archive import (
     import_space_archive,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):  # noqa: ANN001, ANN201
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 
 def _png() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (6, 3), "green").save(buffer, format="PNG")
-    return buffer.getvalue()
+    return png_bytes((6, 3), "green")
 
 
 @pytest.fixture
