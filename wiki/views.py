@@ -425,7 +425,7 @@ def page_view(request: HttpRequest, key: str, path: str) -> HttpResponse:
         tags=list(page.tags.all()),
         attachments=selectors.list_attachments(page=page),
         comments=selectors.list_comments(page=page),
-        children=page.children.filter(deleted_at__isnull=True).order_by("title"),
+        children=selectors.list_children(page=page),
         is_stale=page.review_by is not None and page.review_by <= today,
         can_verify=selectors.can_verify_page(
             user=request.user,
