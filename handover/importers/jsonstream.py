@@ -54,6 +54,28 @@ def repaired(stream: BinaryIO) -> BinaryIO:
     return io.BufferedReader(Utf8Repair(stream), 64 * 1024)  # type: ignore[return-value]
 
 
+class ValueBuilder:
+    """One JSON object or array rebuilt from ijson events, from its opening event to its close."""
+
+    def __init__(self, event: str, value: Any) -> None:
+        self._builder = ijson.ObjectBuilder()
+        self._builder.event(event, value)
+        self._depth = 1
+
+    def feed(self, event: str, value: Any) -> bool:
+        """Pass one event on; True when it closed the value (then read ``value``)."""
+        self._builder.event(event, value)
+        if event in ("start_map", "start_array"):
+            self._depth += 1
+        elif event in ("end_map", "end_array"):
+            self._depth -= 1
+        return self._depth == 0
+
+    @property
+    def value(self) -> Any:
+        return self._builder.value
+
+
 def read_prelude(stream: BinaryIO, stop_prefix: str) -> dict[str, Any]:
     """The top-level fields of a JSON object up to the array at ``stop_prefix``.
 
@@ -62,18 +84,12 @@ def read_prelude(stream: BinaryIO, stop_prefix: str) -> dict[str, Any]:
     """
     fields: dict[str, Any] = {}
     key: str | None = None
-    builder: ijson.ObjectBuilder | None = None
-    depth = 0
+    builder: ValueBuilder | None = None
     for prefix, event, value in ijson.parse(repaired(stream), use_float=True):
         if builder is not None:
-            builder.event(event, value)
-            if event in ("start_map", "start_array"):
-                depth += 1
-            elif event in ("end_map", "end_array"):
-                depth -= 1
-                if depth == 0:
-                    fields[str(key)] = builder.value
-                    builder = None
+            if builder.feed(event, value):
+                fields[str(key)] = builder.value
+                builder = None
             continue
         if prefix == "" and event == "map_key":
             key = value
@@ -81,9 +97,7 @@ def read_prelude(stream: BinaryIO, stop_prefix: str) -> dict[str, Any]:
             break
         elif key is not None and prefix == key:
             if event in ("start_map", "start_array"):
-                builder = ijson.ObjectBuilder()
-                builder.event(event, value)
-                depth = 1
+                builder = ValueBuilder(event, value)
             else:
                 fields[key] = value
     return fields

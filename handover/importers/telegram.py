@@ -31,7 +31,7 @@ from handover.importers.base import (
     SkippedItem,
 )
 from handover.importers.common import MemberImporter, is_new, raw_json, skip_other_files
-from handover.importers.jsonstream import JSON_ERRORS, iter_items, repaired
+from handover.importers.jsonstream import JSON_ERRORS, ValueBuilder, iter_items, repaired
 from handover.importers.text import ReplyThreads, from_unix, parse_iso
 
 CHAT_TYPES = (
@@ -180,35 +180,27 @@ class TelegramImporter(MemberImporter):
         conversation_key: str | None = None
         chat_number = 0
         thread_of = ReplyThreads()
-        builder: ijson.ObjectBuilder | None = None
-        depth = 0
+        builder: ValueBuilder | None = None
         for prefix, event, value in ijson.parse(repaired(stream), use_float=True):
             if builder is not None:
-                builder.event(event, value)
-                if event in ("start_map", "start_array"):
-                    depth += 1
-                elif event in ("end_map", "end_array"):
-                    depth -= 1
-                    if depth == 0:
-                        message = builder.value
-                        builder = None
-                        if conversation_key is None:
-                            chat_number += 1
-                            conversation_key = str(chat.get("id") or f"{name}#{chat_number}")
-                            yield ConversationRecord(
-                                key=conversation_key,
-                                name=str(chat.get("name") or conversation_key),
-                                kind=KIND_BY_TYPE.get(
-                                    str(chat.get("type")), ConversationRecord.Kind.CHANNEL
-                                ),
-                            )
-                        yield from self._records(message, conversation_key, people, thread_of)
+                if builder.feed(event, value):
+                    message = builder.value
+                    builder = None
+                    if conversation_key is None:
+                        chat_number += 1
+                        conversation_key = str(chat.get("id") or f"{name}#{chat_number}")
+                        yield ConversationRecord(
+                            key=conversation_key,
+                            name=str(chat.get("name") or conversation_key),
+                            kind=KIND_BY_TYPE.get(
+                                str(chat.get("type")), ConversationRecord.Kind.CHANNEL
+                            ),
+                        )
+                    yield from self._records(message, conversation_key, people, thread_of)
                 continue
             if chat_prefix is not None and prefix == f"{chat_prefix}.messages.item".lstrip("."):
                 if event == "start_map":
-                    builder = ijson.ObjectBuilder()
-                    builder.event(event, value)
-                    depth = 1
+                    builder = ValueBuilder(event, value)
                 continue
             if event == "start_map" and prefix in CHAT_PREFIXES:
                 # A chat object begins (the top level counts, for single-chat exports).
