@@ -4,6 +4,11 @@ import os
 
 from celery import Celery
 
+from core.broker import register as register_embedded_broker
+
+# ``tacitfs://``, the embedded broker, must be known to kombu before any connection is made.
+register_embedded_broker()
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("tacit")

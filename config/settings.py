@@ -217,16 +217,20 @@ if _broker_url:
     CELERY_BROKER_URL = _broker_url
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 else:
-    # kombu's filesystem transport: no server, works across processes, supports the
-    # fanout that `celery inspect` needs. Messages are files under the data folder.
-    for _sub in ("queue", "control", "processed"):
+    # The embedded broker (core/broker.py): kombu's filesystem transport with atomic message
+    # files. No server, works across processes, supports the fanout that `celery inspect`
+    # needs. Messages are files under the data folder.
+    _broker_folders = ("queue", "control", "processed", "claimed", "quarantine")
+    for _sub in _broker_folders:
         (TACIT_BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_URL = "tacitfs://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(TACIT_BROKER_DIR / "queue"),
         "data_folder_out": str(TACIT_BROKER_DIR / "queue"),
         "control_folder": str(TACIT_BROKER_DIR / "control"),
         "processed_folder": str(TACIT_BROKER_DIR / "processed"),
+        "claim_folder": str(TACIT_BROKER_DIR / "claimed"),
+        "quarantine_folder": str(TACIT_BROKER_DIR / "quarantine"),
         "store_processed": False,
         "polling_interval": 0.05,
     }

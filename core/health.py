@@ -47,7 +47,7 @@ def check_broker() -> Check:
     url = settings.CELERY_BROKER_URL
     options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {}) or {}
     transport = url.split("://", 1)[0]
-    if transport == "filesystem":
+    if transport in ("filesystem", "tacitfs"):
         folder = options.get("data_folder_in", "")
         if not (folder and os.path.isdir(folder) and os.access(folder, os.W_OK)):
             return Check(False, {"transport": transport, "error": f"{folder!r} is not writable"})

@@ -29,9 +29,7 @@ def test_it_round_trips_through_the_broker(celery_worker, client_for, operator) 
     assert WorkerHeartbeat.objects.filter(hostname=probe.worker_hostname).exists()
     response = client.get("/healthz")
     assert response.status_code == 200, response.json()
-    expected = (
-        "redis" if os.environ.get("CELERY_BROKER_URL", "").startswith("redis") else "filesystem"
-    )
+    expected = "redis" if os.environ.get("CELERY_BROKER_URL", "").startswith("redis") else "tacitfs"
     assert response.json()["checks"]["broker"]["transport"] == expected
 
 
