@@ -10,6 +10,7 @@ Personas:
 """
 
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -149,6 +150,21 @@ class WorkerProcess:
             output = "\n".join(self.lines[-40:])
             raise RuntimeError(f"the Celery worker did not start:\n{output}")
 
+    def wait_idle(self, timeout: float = 60) -> None:
+        """Return once the worker runs and holds no task, twice in a row (it may be mid-task)."""
+        from config.celery import app
+
+        name = self.name.replace("%h", socket.gethostname())
+        deadline = time.monotonic() + timeout
+        idle_twice = 0
+        while idle_twice < 2 and time.monotonic() < deadline:
+            inspect = app.control.inspect(destination=[name], timeout=1)
+            # A solo pool answers only between tasks: no answer means it is busy.
+            active, reserved = inspect.active() or {}, inspect.reserved() or {}
+            idle = name in active and not active[name] and not reserved.get(name)
+            idle_twice = idle_twice + 1 if idle else 0
+            time.sleep(0.1)
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -160,7 +176,7 @@ class WorkerProcess:
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker) -> Iterator[WorkerProcess]:  # noqa: ANN001
+def worker_process(django_db_setup, django_db_blocker) -> Iterator[WorkerProcess]:  # noqa: ANN001
     """Start one worker for the session, on the test database; stop it at the end."""
     worker = WorkerProcess(settings.DATABASES["default"]["NAME"])
     try:
@@ -168,6 +184,16 @@ def celery_worker(django_db_setup, django_db_blocker) -> Iterator[WorkerProcess]
         yield worker
     finally:
         worker.stop()
+
+
+@pytest.fixture
+def celery_worker(worker_process: WorkerProcess) -> Iterator[WorkerProcess]:
+    """The session's worker; after the test, wait until it has finished what the test sent.
+
+    A task still running when the test database is flushed deadlocks with the flush.
+    """
+    yield worker_process
+    worker_process.wait_idle()
 
 
 def wait_for(predicate, *, timeout: float = 60, interval: float = 0.1):  # noqa: ANN001, ANN201
