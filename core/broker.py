@@ -14,7 +14,8 @@ layout and options of kombu's and changes three things:
   exactly one consumer wins), reads it there and deletes it. A file that still cannot be
   decoded goes to ``quarantine_folder`` with a logged warning instead of raising into the
   consumer loop. Claims left behind by a consumer that died between claiming and reading are
-  put back in the queue when a channel opens;
+  put back in the queue when a channel opens, and control messages older than ten minutes
+  (broadcasts to workers that are gone) are deleted then;
 - the fanout tables (``<exchange>.exchange`` under ``control_folder``, which ``celery inspect``
   and the worker's control queue use) are changed under a lock file and replaced atomically,
   so a broadcast never reads a half-written table.
@@ -49,6 +50,10 @@ TRANSPORT_PATH = "core.broker:Transport"
 STALE_CLAIM_SECONDS = 60
 # A temporary file older than this was left by a producer that died while writing.
 STALE_TEMP_SECONDS = 3600
+# Control messages (Celery's pidbox broadcasts and replies) answer within seconds; older ones
+# sit in the queues of workers that are gone (a test worker's random name, say) forever.
+STALE_CONTROL_SECONDS = 600
+CONTROL_SUFFIX = ".pidbox.msg"
 TEMP_PREFIX = ".tmp-"
 
 
@@ -170,7 +175,7 @@ class Channel(filesystem.Channel):
         )
 
     def _recover_stale_files(self) -> None:
-        """Put back claims of dead consumers; delete temporary files of dead producers."""
+        """Put back claims of dead consumers; delete dead producers' and stale control files."""
         now = time.time()
         with suppress(FileNotFoundError):
             for entry in os.scandir(self.claim_folder):
@@ -179,6 +184,12 @@ class Channel(filesystem.Channel):
                         # Claimed but never finished: deliver it again rather than lose it.
                         os.rename(entry.path, os.path.join(self.data_folder_in, entry.name))
                         logger.warning("Broker: %s was claimed, never read: requeued", entry.name)
+        with suppress(FileNotFoundError):
+            for entry in os.scandir(self.data_folder_in):
+                if entry.name.endswith(CONTROL_SUFFIX):
+                    with suppress(FileNotFoundError):
+                        if now - entry.stat().st_mtime > STALE_CONTROL_SECONDS:
+                            os.unlink(entry.path)
         for folder in {self.data_folder_out, str(self.control_folder)}:
             with suppress(FileNotFoundError):
                 for entry in os.scandir(folder):

@@ -189,3 +189,20 @@ def test_inspect_ping_reaches_the_worker(celery_worker) -> None:  # noqa: ANN001
         if replies:
             break
     assert replies == [{worker_name: {"ok": "pong"}}]
+
+
+def test_it_drops_old_control_messages_for_workers_that_are_gone(tmp_path) -> None:  # noqa: ANN001
+    queue = tmp_path / "queue"
+    queue.mkdir()
+    old_broadcast = queue / f"{time.time_ns():020d}_aa.gone@vm.celery.pidbox.msg"
+    new_broadcast = queue / f"{time.time_ns():020d}_bb.gone@vm.celery.pidbox.msg"
+    old_task = queue / f"{time.time_ns():020d}_cc.celery.msg"
+    for path in (old_broadcast, new_broadcast, old_task):
+        path.write_text("{}")
+    an_hour_ago = time.time() - 3600
+    for path in (old_broadcast, old_task):
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    with _connection(tmp_path) as connection:
+        connection.default_channel  # noqa: B018 - opening a channel tidies up
+    assert not old_broadcast.exists()
+    assert new_broadcast.exists() and old_task.exists(), "only stale control messages go"
