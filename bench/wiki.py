@@ -5,6 +5,7 @@ Usage::
     .venv/bin/python bench/wiki.py                 # build once (reused later), then measure
     .venv/bin/python bench/wiki.py --rebuild       # throw the data away and build it again
     .venv/bin/python bench/wiki.py --pages 500 --requests 50 --database bench_wiki_trial
+    .venv/bin/python bench/wiki.py --http --pages 2000   # over loopback HTTP, as make run serves
 
 The data lives in its own database, ``bench_wiki``. The build makes one private space of
 ``--pages`` pages (100 top-level areas, the rest as their children), each about 1,000 words
@@ -28,6 +29,13 @@ history, inline diff between revisions 4 and 5, search (single words, several wo
 phrase and a Chinese query) and a save through ``PUT /api/wiki/pages/<id>/`` with
 If-Match (which runs ``publish_revision``). Each prints p50/p95/mean and the number of SQL
 queries of one request; the last line is one JSON object.
+
+With ``--http`` the same operations go over loopback HTTP to gunicorn started as ``make run``
+starts it (``config.wsgi``, ``--workers 2 --threads 4``, hashed static files, DEBUG off),
+signed in with a session cookie (pages) and a token (the save), one keep-alive connection per
+client; then ``--clients`` (8) clients view random pages for ``--seconds`` (10) and it prints
+the views per second they got and the p50/p95 under that load. The client runs on the same
+machine, so on 2 cores it takes CPU from the server, as any loopback client would.
 """
 
 from __future__ import annotations
@@ -36,7 +44,9 @@ import argparse
 import json
 import os
 import random
+import socket
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -452,22 +462,24 @@ def _measure(
     return _report(name, times, cpu, queries)
 
 
-def _report(name: str, times: list[float], cpu: list[float], queries: int) -> dict[str, float]:
+def _report(
+    name: str, times: list[float], cpu: list[float] | None, queries: int = 0
+) -> dict[str, float]:
     """Print one operation's figures; CPU time is this process's alone (not the database's),
     which tells Python work from waiting on PostgreSQL or on a busy machine."""
     figures = {
         "p50": _percentile(times, 0.5),
         "p95": _percentile(times, 0.95),
         "mean": statistics.fmean(times),
-        "cpu_p50": _percentile(cpu, 0.5),
-        "queries": queries,
     }
-    print(
+    line = (
         f"{name:8s} p50 {figures['p50']:7.1f} ms  p95 {figures['p95']:7.1f} ms  "
-        f"mean {figures['mean']:7.1f} ms  python cpu p50 {figures['cpu_p50']:6.1f} ms  "
-        f"{figures['queries']} queries/request",
-        flush=True,
+        f"mean {figures['mean']:7.1f} ms"
     )
+    if cpu is not None:  # in-process only: over HTTP the work is in the server's processes
+        figures.update(cpu_p50=_percentile(cpu, 0.5), queries=queries)
+        line += f"  python cpu p50 {figures['cpu_p50']:6.1f} ms  {queries} queries/request"
+    print(line, flush=True)
     return figures
 
 
@@ -559,6 +571,220 @@ def _measure_save(requests: int, client, pages: list, saved: set, rnd: random.Ra
     return _report("save", times, cpu, queries)
 
 
+# --- Over HTTP -----------------------------------------------------------------------------
+
+
+class _HttpClient:
+    """One keep-alive connection to the bench server, with the signed-in cookie and token."""
+
+    def __init__(self, port: int, cookie: str, token: str) -> None:
+        import http.client
+
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.cookie = cookie
+        self.token = token
+
+    def request(
+        self, method: str, path: str, *, body: bytes | None = None, headers: dict | None = None
+    ) -> tuple[int, bytes, dict]:
+        sent = {"Cookie": self.cookie, "Host": "localhost", **(headers or {})}
+        if path.startswith("/api/"):
+            sent = {"Authorization": f"Token {self.token}", "Host": "localhost", **(headers or {})}
+        self.connection.request(method, path, body=body, headers=sent)
+        response = self.connection.getresponse()
+        data = response.read()
+        if response.status not in (200, 304):
+            raise SystemExit(f"{method} {path}: {response.status} {data[:200]!r}")
+        return response.status, data, dict(response.getheaders())
+
+
+def _serve(database: str, port: int) -> subprocess.Popen:
+    """gunicorn as scripts/serve.sh starts it, on the benchmark database."""
+    env = {**os.environ, "TACIT_DB_NAME": database, "DEBUG": "false", "PYTHONUNBUFFERED": "1"}
+    bin_dir = Path(sys.executable).parent
+    subprocess.run(
+        [str(bin_dir / "python"), "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+        cwd=REPO_ROOT,
+        env=env,
+        check=True,
+    )
+    server = subprocess.Popen(
+        [
+            str(bin_dir / "gunicorn"),
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--no-control-socket",
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def _signed_in() -> tuple[str, str]:
+    """A session cookie and an API token for the space's admin, as a login would give."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
+    from rest_framework.authtoken.models import Token
+
+    admin = get_user_model().objects.get(username="bench-admin")
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    session[SESSION_KEY] = str(admin.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = admin.get_session_auth_hash()
+    session.create()
+    token, _created = Token.objects.get_or_create(user=admin)
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}", token.key
+
+
+def _run_http(database: str, requests: int, clients: int, seconds: float) -> dict[str, float]:
+    import threading
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    from wiki.models import Page
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    cookie, token = _signed_in()
+    pages = list(
+        Page.objects.filter(space__key=SPACE_KEY, deleted_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", "path")
+    )
+    server = _serve(database, port)
+    try:
+        client = _HttpClient(port, cookie, token)
+
+        def pick(i: int) -> tuple[int, str]:
+            return pages[random.Random(i * 7919).randrange(len(pages))]
+
+        def page_url(path: str, name: str = "wiki:page-view") -> str:
+            return reverse(name, kwargs={"key": SPACE_KEY, "path": path})
+
+        def search_url(i: int) -> str:
+            return f"{reverse('wiki:search')}?{urlencode({'q': SEARCHES[i % len(SEARCHES)]})}"
+
+        def timed(name: str, call: Callable[[int], object], warmup: int = 30) -> dict:
+            for i in range(warmup):
+                call(10_000 + i)
+            times = []
+            for i in range(requests):
+                started = time.perf_counter()
+                call(i)
+                times.append((time.perf_counter() - started) * 1000)
+            return _report(name, times, None)
+
+        results = {
+            "view": timed("view", lambda i: client.request("GET", page_url(pick(i)[1]))),
+            "history": timed(
+                "history",
+                lambda i: client.request("GET", page_url(pick(i)[1], "wiki:page-history")),
+            ),
+            "diff": timed(
+                "diff",
+                lambda i: client.request(
+                    "GET",
+                    page_url(pick(i)[1], "wiki:page-diff")
+                    + "?"
+                    + urlencode({"from": REVISIONS - 1, "to": REVISIONS}),
+                ),
+            ),
+            "search": timed(
+                "search",
+                lambda i: client.request("GET", search_url(i)),
+                warmup=len(SEARCHES),
+            ),
+        }
+        rnd, saved = random.Random(3), set()
+
+        def save(_i: int) -> None:
+            pk = pages[rnd.randrange(len(pages))][0]
+            while pk in saved:
+                pk = pages[rnd.randrange(len(pages))][0]
+            saved.add(pk)
+            _status, data, headers = client.request("GET", f"/api/wiki/pages/{pk}/")
+            body = json.loads(data)["body"] + "\nBenchmark edit.\n"
+            payload = json.dumps({"body": body, "summary": "bench"}).encode()
+            started = time.perf_counter()
+            client.request(
+                "PUT",
+                f"/api/wiki/pages/{pk}/",
+                body=payload,
+                headers={"Content-Type": "application/json", "If-Match": headers["ETag"]},
+            )
+            save_times.append((time.perf_counter() - started) * 1000)
+
+        save_times: list[float] = []
+        for i in range(10):
+            save(i)
+        save_times.clear()
+        for i in range(requests):
+            save(i)
+        results["save"] = _report("save", save_times, None)
+
+        # Concurrent readers: each client views random pages until the time is up.
+        counts, latencies = [0] * clients, [[] for _ in range(clients)]
+        stop_at = time.monotonic() + seconds
+
+        def reader(number: int) -> None:
+            own = _HttpClient(port, cookie, token)
+            i = number * 1_000_003
+            while time.monotonic() < stop_at:
+                started = time.perf_counter()
+                own.request("GET", page_url(pick(i)[1]))
+                latencies[number].append((time.perf_counter() - started) * 1000)
+                counts[number] += 1
+                i += 1
+
+        threads = [threading.Thread(target=reader, args=(n,)) for n in range(clients)]
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.monotonic() - started
+        under_load = [value for values in latencies for value in values]
+        results["concurrent"] = {
+            "views_per_s": sum(counts) / elapsed,
+            "p50": _percentile(under_load, 0.5),
+            "p95": _percentile(under_load, 0.95),
+        }
+        print(
+            f"{clients} clients: {results['concurrent']['views_per_s']:.1f} views/s, "
+            f"p50 {results['concurrent']['p50']:.1f} ms, p95 {results['concurrent']['p95']:.1f} ms",
+            flush=True,
+        )
+        return results
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rebuild", action="store_true", help="build the data again")
@@ -567,10 +793,16 @@ def main() -> None:
     parser.add_argument(
         "--database", default=DATABASE, help="database name (keep trial runs apart)"
     )
+    parser.add_argument("--http", action="store_true", help="measure over loopback HTTP")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients (--http)")
+    parser.add_argument("--seconds", type=float, default=10, help="concurrent run (--http)")
     args = parser.parse_args()
     _setup_django(args.database)
     _prepare(args.rebuild, args.pages)
-    results = _run(args.requests)
+    if args.http:
+        results = _run_http(args.database, args.requests, args.clients, args.seconds)
+    else:
+        results = _run(args.requests)
     summary = {
         "view_p50_ms": round(results["view"]["p50"], 1),
         "view_p95_ms": round(results["view"]["p95"], 1),
@@ -580,6 +812,12 @@ def main() -> None:
         "search_p50_ms": round(results["search"]["p50"], 1),
         "search_p95_ms": round(results["search"]["p95"], 1),
     }
+    if args.http:
+        summary["mode"] = "http"
+        summary[f"views_per_s_{args.clients}_clients"] = round(
+            results["concurrent"]["views_per_s"], 1
+        )
+        summary["concurrent_view_p50_ms"] = round(results["concurrent"]["p50"], 1)
     print(json.dumps(summary))
 
 
