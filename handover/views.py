@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from handover import selectors, services
 from handover.forms import ImportUploadForm, MessageSearchForm
+from handover.imports import selectors, services
 
 THREADS_PER_PAGE = 50
 

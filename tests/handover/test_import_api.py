@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from handover import services
+from handover.imports import pipeline, services
 from handover.models import Source
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,7 @@ def _media_root(settings, tmp_path: Path) -> None:  # noqa: ANN001
 def imported(shared_data: Path, subject) -> Source:  # noqa: ANN001
     source = services.create_source(owner=subject, path=shared_data / "slack" / "testarchive.zip")
     services.start_import(source=source, by=subject, schedule=False)
-    return services.run_import(source_id=source.pk)
+    return pipeline.run_import(source_id=source.pk)
 
 
 def test_upload_then_read_status(client_for, subject, shared_data: Path) -> None:  # noqa: ANN001

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from handover import services
+from handover.imports import pipeline, services
 from handover.models import Conversation, Message, Source, Thread
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,7 @@ def imported(shared_data: Path, subject, team) -> Source:  # noqa: ANN001
     """The subject's import of the houstondatavis Slack export, finished."""
     source = services.create_source(owner=subject, path=shared_data / "slack" / "houstondatavis")
     services.start_import(source=source, by=subject, schedule=False)
-    finished = services.run_import(source_id=source.pk)
+    finished = pipeline.run_import(source_id=source.pk)
     assert finished is not None and finished.status == Source.Status.SUCCEEDED
     return finished
 

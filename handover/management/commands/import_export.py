@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from handover import services
+from handover.imports import pipeline, services
 from handover.models import Source
 
 
@@ -45,7 +45,7 @@ class Command(BaseCommand):
         )
         bars: list[tqdm] = []
 
-        def show(progress: services.ImportProgress) -> None:
+        def show(progress: pipeline.ImportProgress) -> None:
             # Messages when their total is known (IMPORT_COUNT_FIRST), else bytes read.
             by_messages = progress.messages_total is not None
             if not bars:
@@ -66,7 +66,7 @@ class Command(BaseCommand):
                 bar.set_postfix(messages=progress.messages_done, refresh=False)
 
         try:
-            finished = services.run_import(source_id=source.pk, on_progress=show)
+            finished = pipeline.run_import(source_id=source.pk, on_progress=show)
         finally:
             for bar in bars:
                 bar.close()
