@@ -184,9 +184,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 *
 # --- REST API ----------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
+    # Token first: DRF takes the first class's challenge for the WWW-Authenticate header, so an
+    # anonymous request gets 401 with `WWW-Authenticate: Token` (Session has none: a bare 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

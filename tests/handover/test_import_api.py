@@ -83,5 +83,5 @@ def test_others_get_404(client_for, imported: Source, persona: str, request) -> 
 
 def test_anonymous_is_refused(client_for, imported: Source) -> None:  # noqa: ANN001
     client = client_for(None)
-    assert client.get("/api/handover/imports/").status_code == 403
-    assert client.get(f"/api/handover/imports/{imported.pk}/").status_code == 403
+    assert client.get("/api/handover/imports/").status_code == 401
+    assert client.get(f"/api/handover/imports/{imported.pk}/").status_code == 401
