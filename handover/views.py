@@ -126,7 +126,12 @@ def thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
     return render(
         request,
         "handover/thread_detail.html",
-        {"thread": thread, "conversation": thread.conversation, "messages": thread.messages.all()},
+        # Not "messages": that name belongs to Django's messages framework (base.html's notices).
+        {
+            "thread": thread,
+            "conversation": thread.conversation,
+            "thread_messages": thread.messages.all(),
+        },
     )
 
 
