@@ -43,7 +43,7 @@ class TokenCreateApi(ObtainAuthToken):
     authentication_classes: list = []
 
     class OutputSerializer(serializers.Serializer):
-        token = serializers.CharField()
+        token = serializers.CharField(source="key")
 
     @extend_schema(request=AuthTokenSerializer, responses={200: OutputSerializer})
     def post(self, request: Request, *args: object, **kwargs: object) -> Response:
