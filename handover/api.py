@@ -64,14 +64,13 @@ class SourceListApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            source = services.create_source(
+            source = services.submit_export(
                 owner=request.user,
                 uploaded_file=data.validated_data["file"],
                 format=data.validated_data.get("format") or None,
             )
         except services.ImportRejectedError as error:
             return Response({"file": [str(error)]}, status=status.HTTP_400_BAD_REQUEST)
-        source = services.start_import(source=source, by=request.user)
         return Response(SourceDetailOutputSerializer(source).data, status=status.HTTP_201_CREATED)
 
 
@@ -110,20 +109,21 @@ class MessageSearchApi(APIView):
         sent_at = serializers.DateTimeField(source="message.sent_at")
         snippet_html = serializers.CharField(source="snippet")
 
+    class InputSerializer(serializers.Serializer):
+        q = serializers.CharField(
+            max_length=500,
+            error_messages={
+                "required": "Type something to search for.",
+                "blank": "Type something to search for.",
+            },
+        )
+
     @extend_schema(
         parameters=[OpenApiParameter("q", str, required=True)],
         responses=OutputSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        query = str(request.query_params.get("q", "")).strip()
-        if not query:
-            return Response(
-                {"q": ["Type something to search for."]}, status=status.HTTP_400_BAD_REQUEST
-            )
-        if len(query) > 500:
-            return Response(
-                {"q": ["Ensure this field has no more than 500 characters."]},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        hits = selectors.search_messages(user=request.user, query=query)
+        data = self.InputSerializer(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        hits = selectors.search_messages(user=request.user, query=data.validated_data["q"])
         return Response({"results": self.OutputSerializer(hits, many=True).data})

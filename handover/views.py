@@ -32,7 +32,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         form = ImportUploadForm(request.POST, request.FILES)
         if form.is_valid():
             try:
-                source = services.create_source(
+                source = services.submit_export(
                     owner=request.user,
                     uploaded_file=form.cleaned_data["file"],
                     format=form.cleaned_data["format"] or None,
@@ -40,7 +40,6 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             except services.ImportRejectedError as error:
                 form.add_error("file", str(error))
             else:
-                services.start_import(source=source, by=request.user)
                 return redirect("handover:import-detail", source_id=source.pk)
         return render(request, "handover/import_upload.html", {"form": form}, status=400)
     return render(request, "handover/import_upload.html", {"form": ImportUploadForm()})

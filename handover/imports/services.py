@@ -204,6 +204,29 @@ def start_import(*, source: Source, by: AbstractBaseUser | None, schedule: bool 
     return locked
 
 
+def submit_export(
+    *,
+    owner: AbstractBaseUser,
+    uploaded_file: UploadedFile | None = None,
+    path: str | Path | None = None,
+    format: str | None = None,  # noqa: A002 - the user-facing word
+    schedule: bool = True,
+) -> Source:
+    """Store an export and queue its import: :func:`create_source` then :func:`start_import`.
+
+    One transaction: should queueing fail, neither the source row nor an uploaded
+    file is kept. ``schedule=False`` is for the command line (see :func:`start_import`).
+    """
+    with transaction.atomic():
+        source = create_source(owner=owner, uploaded_file=uploaded_file, path=path, format=format)
+        try:
+            return start_import(source=source, by=owner, schedule=schedule)
+        except BaseException:
+            if source.is_upload:
+                shutil.rmtree(Path(source.path).parent, ignore_errors=True)
+            raise
+
+
 def cancel_import(*, source: Source, by: AbstractBaseUser | None) -> Source:
     """Ask a queued or running import to stop.
 

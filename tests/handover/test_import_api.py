@@ -85,3 +85,14 @@ def test_anonymous_is_refused(client_for, imported: Source) -> None:  # noqa: AN
     client = client_for(None)
     assert client.get("/api/handover/imports/").status_code == 401
     assert client.get(f"/api/handover/imports/{imported.pk}/").status_code == 401
+
+
+def test_search_explains_a_missing_blank_or_overlong_query(client_for, subject) -> None:  # noqa: ANN001
+    client = client_for(subject)
+    url = "/api/handover/messages/search/"
+    for params in ({}, {"q": "   "}):
+        response = client.get(url, params)
+        assert response.status_code == 400
+        assert response.json() == {"q": ["Type something to search for."]}
+    overlong = client.get(url, {"q": "x" * 501})
+    assert overlong.status_code == 400 and "500 characters" in overlong.json()["q"][0]

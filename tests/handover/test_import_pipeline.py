@@ -487,3 +487,24 @@ def test_odd_upload_names_are_stored_safely(
     assert stored.parent.parent == Path(settings.MEDIA_ROOT) / "imports"
     assert stored.read_bytes() == data
     assert len(source.original_name) <= 255
+
+
+def test_submit_export_stores_and_queues_in_one_step(subject, shared_data: Path) -> None:  # noqa: ANN001
+    upload = SimpleUploadedFile(
+        "export.zip", (shared_data / "slack" / "testarchive.zip").read_bytes()
+    )
+    source = services.submit_export(owner=subject, uploaded_file=upload, schedule=False)
+    assert source.status == Source.Status.QUEUED and source.format == "slack"
+    actions = list(
+        AuditEvent.objects.filter(scope=f"import:{source.pk}")
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+    assert actions == ["import.uploaded", "import.started"]
+
+
+def test_submit_export_keeps_nothing_when_the_export_is_refused(subject, settings) -> None:  # noqa: ANN001
+    upload = SimpleUploadedFile("notes.bin", b"\x00\x01 not an export")
+    with pytest.raises(services.ImportRejectedError):
+        services.submit_export(owner=subject, uploaded_file=upload)
+    assert _nothing_stored(settings)
