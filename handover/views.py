@@ -101,14 +101,8 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
     conversation = selectors.get_conversation_for_user(
         conversation_id=conversation_id, user=request.user
     )
-    paginator = Paginator(
-        range(selectors.count_threads(conversation=conversation)), THREADS_PER_PAGE
-    )
-    page = paginator.get_page(request.GET.get("page"))
-    threads = selectors.list_threads(
-        conversation=conversation,
-        offset=(page.number - 1) * THREADS_PER_PAGE,
-        limit=THREADS_PER_PAGE,
+    page, threads = selectors.page_threads(
+        conversation=conversation, page_number=request.GET.get("page"), per_page=THREADS_PER_PAGE
     )
     return render(
         request,
