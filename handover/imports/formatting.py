@@ -181,6 +181,8 @@ def format_plain(text: str) -> SafeString:
 
 
 def _folded(summary: str, lines: list[str]) -> str:
+    while lines and not lines[-1].strip():
+        lines = lines[:-1]
     inner = _clean("<br>".join(_linkify(line) for line in lines))
     return f"<details><summary>{html.escape(summary)}</summary>{inner}</details>"
 
