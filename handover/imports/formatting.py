@@ -157,6 +157,9 @@ def format_mrkdwn(text: str, *, names: Mapping[str, str] | None = None) -> SafeS
     written without a label.
     """
     names = names or {}
+    # The placeholder marks are private-use characters; a message's own copies would point
+    # into the store (or past its end), so they go first.
+    text = text.replace("\ue000", "").replace("\ue001", "")
     store: list[str] = []
     text = _with_placeholders(
         text, _FENCE, lambda m: f"<pre><code>{html.escape(m.group(1))}</code></pre>", store

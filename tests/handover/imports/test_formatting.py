@@ -58,6 +58,11 @@ def test_text_in_angle_brackets_that_is_no_slack_markup_stays_text() -> None:
     assert "&lt;stdin&gt;" in html and "&lt;b&gt;this&lt;/b&gt;" in html
 
 
+def test_text_that_looks_like_a_placeholder_is_dropped_not_followed() -> None:
+    html = format_mrkdwn("a \ue00099\ue001 b *c* \ue0000\ue001")
+    assert html == '<div class="formatted"><p>a 99 b <strong>c</strong> 0</p></div>'
+
+
 def test_discord_and_telegram_markdown() -> None:
     html = format_markdown("**bold** *it* ~~gone~~ `code`\n```py\nprint(1)\n```")
     assert "<strong>bold</strong>" in html and "<em>it</em>" in html
