@@ -203,6 +203,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Request bodies get components of their own, so an upload's file is `format: binary`
+    # (a multipart part), not the URL a response would carry.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Several components have a field named "status"; name each set of choices for itself.
+    "ENUM_NAME_OVERRIDES": {"ImportStatusEnum": "handover.models.Source.Status"},
 }
 
 # --- Celery ------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """REST interfaces for accounts, teams and the worker probe."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -18,6 +18,7 @@ class ApiRootApi(APIView):
 
     permission_classes = [AllowAny]
 
+    @extend_schema_serializer(component_name="ApiRoot")
     class OutputSerializer(serializers.Serializer):
         me = serializers.URLField()
         teams = serializers.URLField()
@@ -42,6 +43,7 @@ class TokenCreateApi(ObtainAuthToken):
 
     authentication_classes: list = []
 
+    @extend_schema_serializer(component_name="Token")
     class OutputSerializer(serializers.Serializer):
         token = serializers.CharField(source="key")
 
@@ -56,6 +58,7 @@ class TokenCreateApi(ObtainAuthToken):
 class MeApi(APIView):
     """The signed-in user."""
 
+    @extend_schema_serializer(component_name="Me")
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         username = serializers.CharField()
@@ -70,7 +73,9 @@ class MeApi(APIView):
 class TeamListApi(APIView):
     """Teams the signed-in user belongs to."""
 
+    @extend_schema_serializer(component_name="Team")
     class OutputSerializer(serializers.Serializer):
+        @extend_schema_serializer(component_name="TeamMember")
         class MemberSerializer(serializers.Serializer):
             username = serializers.CharField(source="user.username")
             role = serializers.CharField()
