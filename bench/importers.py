@@ -5,7 +5,7 @@ Usage::
     .venv/bin/python bench/importers.py            # 100k, 1M and the real exports
     .venv/bin/python bench/importers.py --sizes 100000   # a quicker run
 
-Each run imports one export with ``handover.services.run_import`` in-process
+Each run imports one export with ``handover.pipeline.run_import`` in-process
 (parse and store, no embedding) into the dedicated database
 ``bench_importers``, which the script migrates and empties first. Every run
 happens in a child process so its peak RSS is its own. One line per run, then
@@ -64,7 +64,7 @@ def _child(paths: list[str]) -> None:
     logging.disable(logging.WARNING)
     from django.contrib.auth import get_user_model
 
-    from handover import services
+    from handover.imports import pipeline, services
 
     owner = get_user_model().objects.create_user(username=f"bench-{uuid.uuid4().hex[:10]}")
     messages = 0
@@ -73,7 +73,7 @@ def _child(paths: list[str]) -> None:
         source = services.create_source(owner=owner, path=path)
         services.start_import(source=source, by=owner, schedule=False)
         started = time.perf_counter()
-        finished = services.run_import(source_id=source.pk)
+        finished = pipeline.run_import(source_id=source.pk)
         seconds += time.perf_counter() - started
         if finished is None or finished.status != "succeeded":
             raise SystemExit(f"{path}: {finished.status if finished else 'not run'}")

@@ -184,9 +184,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 *
 # --- REST API ----------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
+    # Token first: DRF takes the first class's challenge for the WWW-Authenticate header, so an
+    # anonymous request gets 401 with `WWW-Authenticate: Token` (Session has none: a bare 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -201,6 +203,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Request bodies get components of their own, so an upload's file is `format: binary`
+    # (a multipart part), not the URL a response would carry.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Several components have a field named "status"; name each set of choices for itself.
+    "ENUM_NAME_OVERRIDES": {"ImportStatusEnum": "handover.models.Source.Status"},
 }
 
 # --- Celery ------------------------------------------------------------------------------------

@@ -1,9 +1,16 @@
-"""The checks behind /healthz: each part says whether it is well and why not."""
+"""The checks behind /healthz: a registry each app adds its parts to, and core's own checks.
+
+Core knows no other app: each app registers the check of the part it owns in
+its ``AppConfig.ready`` (qa registers the embedding model), and ``/healthz``
+runs what is registered, in registration order.
+"""
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
@@ -42,8 +49,8 @@ def check_pgvector() -> Check:
 
 
 def check_broker() -> Check:
-    from config.celery import app
-
+    # The process's Celery app (config/celery.py makes it current); core never imports config.
+    app = current_app
     url = settings.CELERY_BROKER_URL
     options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {}) or {}
     transport = url.split("://", 1)[0]
@@ -75,25 +82,36 @@ def check_worker() -> Check:
     return Check(True, details)
 
 
-def check_embedding_model() -> Check:
-    from qa.embeddings import EmbeddingModelError, embedding_model_info
+HealthCheck = Callable[[], Check]
 
-    try:
-        info = embedding_model_info()
-    except EmbeddingModelError as error:
-        return Check(False, {"error": str(error)})
-    return Check(True, {"name": info.name, "dimension": info.dimension})
+_checks: dict[str, HealthCheck] = {}
 
 
-CHECKS = {
-    "database": check_database,
-    "pgvector": check_pgvector,
-    "broker": check_broker,
-    "worker": check_worker,
-    "embedding_model": check_embedding_model,
-}
+def register_check(name: str, check: HealthCheck) -> None:
+    """Add ``check`` to /healthz under ``name``; registering the same pair again changes nothing.
+
+    A second, different check under a name already taken raises ``ValueError``:
+    two apps claiming one part is a wiring mistake to see at start-up.
+    """
+    registered = _checks.get(name)
+    if registered is not None and registered is not check:
+        raise ValueError(f"a health check named {name!r} is registered already")
+    _checks[name] = check
+
+
+def registered_checks() -> dict[str, HealthCheck]:
+    """The registered checks by name, in registration order."""
+    return dict(_checks)
+
+
+def register_core_checks() -> None:
+    """Core's own parts: the database, pgvector, the broker and the worker heartbeat."""
+    register_check("database", check_database)
+    register_check("pgvector", check_pgvector)
+    register_check("broker", check_broker)
+    register_check("worker", check_worker)
 
 
 def run_checks() -> dict[str, Check]:
-    """Run every check; a database failure makes the checks that need it fail too."""
-    return {name: check() for name, check in CHECKS.items()}
+    """Run every registered check; a database failure makes the checks that need it fail too."""
+    return {name: check() for name, check in _checks.items()}

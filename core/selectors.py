@@ -1,10 +1,16 @@
 """Reads for accounts and teams, each scoped to what the user may see."""
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 from django.http import Http404
 
-from core.models import AuditEvent, TaskProbe, Team
+from core.models import AuditEvent, Membership, TaskProbe, Team
+
+
+def find_user_by_username(*, username: str) -> AbstractBaseUser | None:
+    """The account with exactly this username, or None (for the command line and forms)."""
+    return get_user_model().objects.filter(username=username).first()
 
 
 def list_teams_for_user(*, user: AbstractBaseUser) -> QuerySet[Team]:
@@ -21,6 +27,11 @@ def get_team_for_user(*, slug: str, user: AbstractBaseUser) -> Team:
     if team is None:
         raise Http404("No such team.")
     return team
+
+
+def list_team_memberships(*, team: Team) -> QuerySet[Membership]:
+    """A team's (already access-checked) memberships with their users, by username."""
+    return team.memberships.select_related("user").order_by("user__username")
 
 
 def get_task_probe_for_user(*, probe_id: int, user: AbstractBaseUser) -> TaskProbe:

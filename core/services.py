@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from rest_framework.authtoken.models import Token
 
 from core.models import AuditEvent, Membership, TaskProbe, Team, WorkerHeartbeat
 
@@ -58,6 +59,20 @@ def add_team_member(
         details={"user_id": user.pk, "role": role},
     )
     return membership
+
+
+@transaction.atomic
+def issue_api_token(*, user: AbstractBaseUser) -> Token:
+    """The user's API token, made on first use; each hand-out writes an audit row."""
+    token, created = Token.objects.get_or_create(user=user)
+    record_audit_event(
+        actor=user,
+        action="auth.token_issued",
+        target=user,
+        scope=f"user:{user.pk}",
+        details={"created": created},
+    )
+    return token
 
 
 def record_worker_heartbeat(*, hostname: str) -> WorkerHeartbeat:

@@ -41,5 +41,5 @@ def team_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def team_detail(request: HttpRequest, slug: str) -> HttpResponse:
     team = selectors.get_team_for_user(slug=slug, user=request.user)
-    memberships = team.memberships.select_related("user").order_by("user__username")
+    memberships = selectors.list_team_memberships(team=team)
     return render(request, "core/team_detail.html", {"team": team, "memberships": memberships})

@@ -1,14 +1,19 @@
 """REST interfaces for imports: upload, status and progress, report, cancel, message search."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from handover import selectors, services
+from core.pagination import PAGINATION_PARAMETERS, paginate, paginated
+from handover.imports import selectors, services
 from handover.models import Source
 
 
@@ -44,34 +49,35 @@ class SourceDetailOutputSerializer(SourceOutputSerializer):
 class SourceListApi(APIView):
     """The user's imports (GET), or upload a new export and queue its import (POST)."""
 
-    parser_classes = [MultiPartParser, FormParser]
+    # Multipart only: a file cannot travel in a urlencoded form, and the schema says so.
+    parser_classes = [MultiPartParser]
 
     @extend_schema_serializer(component_name="ImportUpload")
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField()
         format = serializers.CharField(required=False, allow_blank=True, max_length=32)
 
-    @extend_schema(responses=SourceOutputSerializer(many=True))
+    @extend_schema(
+        operation_id="handover_imports_list",
+        parameters=PAGINATION_PARAMETERS,
+        responses=paginated("PaginatedImportList", SourceOutputSerializer(many=True)),
+    )
     def get(self, request: Request) -> Response:
-        paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(
-            selectors.list_sources_for_user(user=request.user), request, view=self
-        )
-        return paginator.get_paginated_response(SourceOutputSerializer(page, many=True).data)
+        sources = selectors.list_sources_for_user(user=request.user)
+        return paginate(self, request, sources, SourceOutputSerializer)
 
     @extend_schema(request=InputSerializer, responses={201: SourceDetailOutputSerializer})
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            source = services.create_source(
+            source = services.submit_export(
                 owner=request.user,
                 uploaded_file=data.validated_data["file"],
                 format=data.validated_data.get("format") or None,
             )
         except services.ImportRejectedError as error:
             return Response({"file": [str(error)]}, status=status.HTTP_400_BAD_REQUEST)
-        source = services.start_import(source=source, by=request.user)
         return Response(SourceDetailOutputSerializer(source).data, status=status.HTTP_201_CREATED)
 
 
@@ -110,20 +116,23 @@ class MessageSearchApi(APIView):
         sent_at = serializers.DateTimeField(source="message.sent_at")
         snippet_html = serializers.CharField(source="snippet")
 
+    class InputSerializer(serializers.Serializer):
+        q = serializers.CharField(
+            max_length=500,
+            error_messages={
+                "required": "Type something to search for.",
+                "blank": "Type something to search for.",
+            },
+        )
+
     @extend_schema(
         parameters=[OpenApiParameter("q", str, required=True)],
-        responses=OutputSerializer(many=True),
+        responses=inline_serializer(
+            name="MessageSearchResults", fields={"results": OutputSerializer(many=True)}
+        ),
     )
     def get(self, request: Request) -> Response:
-        query = str(request.query_params.get("q", "")).strip()
-        if not query:
-            return Response(
-                {"q": ["Type something to search for."]}, status=status.HTTP_400_BAD_REQUEST
-            )
-        if len(query) > 500:
-            return Response(
-                {"q": ["Ensure this field has no more than 500 characters."]},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        hits = selectors.search_messages(user=request.user, query=query)
+        data = self.InputSerializer(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        hits = selectors.search_messages(user=request.user, query=data.validated_data["q"])
         return Response({"results": self.OutputSerializer(hits, many=True).data})

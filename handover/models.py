@@ -1,7 +1,7 @@
 """Imported exports and what they contain: sources, people, conversations, threads, messages.
 
 Everything imported belongs to the user who imported it (``owner``). Who else
-may read it is decided in ``handover.selectors`` only; the models hold fields
+may read it is decided in ``handover.imports.selectors`` only; the models hold fields
 and constraints.
 """
 

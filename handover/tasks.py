@@ -1,24 +1,5 @@
-"""Celery interfaces for imports: run one source, and sweep up imports whose worker died."""
+"""Celery's entry point for handover (autodiscovery imports ``<app>.tasks``): each room's tasks."""
 
-from celery import shared_task
+from handover.imports.tasks import import_source_task, sweep_stale_imports_task
 
-from handover import services
-
-
-@shared_task(acks_late=True, ignore_result=True)
-def import_source_task(source_id: int) -> None:
-    """Run (or resume) the import of one source.
-
-    Idempotent: the run claims the source with a compare-and-set, so a second
-    delivery of the same task, or one sent again by the sweeper, does nothing
-    while another run holds it, and resumes from the checkpoint otherwise.
-    No automatic retries: a failure is recorded on the source for a person to
-    read, and a dead worker is covered by ``sweep_stale_imports_task``.
-    """
-    services.run_import(source_id=source_id)
-
-
-@shared_task(ignore_result=True)
-def sweep_stale_imports_task() -> None:
-    """Send again imports whose heartbeat stopped (the embedded brokers deliver at most once)."""
-    services.requeue_stale_imports()
+__all__ = ["import_source_task", "sweep_stale_imports_task"]

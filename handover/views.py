@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from handover import selectors, services
 from handover.forms import ImportUploadForm, MessageSearchForm
+from handover.imports import selectors, services
 
 THREADS_PER_PAGE = 50
 
@@ -32,7 +32,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         form = ImportUploadForm(request.POST, request.FILES)
         if form.is_valid():
             try:
-                source = services.create_source(
+                source = services.submit_export(
                     owner=request.user,
                     uploaded_file=form.cleaned_data["file"],
                     format=form.cleaned_data["format"] or None,
@@ -40,7 +40,6 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             except services.ImportRejectedError as error:
                 form.add_error("file", str(error))
             else:
-                services.start_import(source=source, by=request.user)
                 return redirect("handover:import-detail", source_id=source.pk)
         return render(request, "handover/import_upload.html", {"form": form}, status=400)
     return render(request, "handover/import_upload.html", {"form": ImportUploadForm()})
@@ -102,14 +101,8 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
     conversation = selectors.get_conversation_for_user(
         conversation_id=conversation_id, user=request.user
     )
-    paginator = Paginator(
-        range(selectors.count_threads(conversation=conversation)), THREADS_PER_PAGE
-    )
-    page = paginator.get_page(request.GET.get("page"))
-    threads = selectors.list_threads(
-        conversation=conversation,
-        offset=(page.number - 1) * THREADS_PER_PAGE,
-        limit=THREADS_PER_PAGE,
+    page, threads = selectors.page_threads(
+        conversation=conversation, page_number=request.GET.get("page"), per_page=THREADS_PER_PAGE
     )
     return render(
         request,
@@ -126,7 +119,12 @@ def thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
     return render(
         request,
         "handover/thread_detail.html",
-        {"thread": thread, "conversation": thread.conversation, "messages": thread.messages.all()},
+        # Not "messages": that name belongs to Django's messages framework (base.html's notices).
+        {
+            "thread": thread,
+            "conversation": thread.conversation,
+            "thread_messages": thread.messages.all(),
+        },
     )
 
 

@@ -10,7 +10,7 @@ file inside the export, an undecodable message) become :class:`SkippedItem`
 records; only a source that cannot be read at all raises
 :class:`ImportFormatError`.
 
-Importers never touch the database: ``handover.services`` stores the records.
+Importers never touch the database: ``handover.imports`` stores the records.
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ from collections import Counter
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 
+from dateutil.parser import isoparse
+
 BLOCK_TAGS = frozenset(
     {
         "p",
@@ -155,15 +157,13 @@ def from_unix(value: float | int | str, *, milliseconds: bool = False) -> dateti
 
 
 def parse_iso(value: str) -> datetime:
-    """An aware datetime from ISO 8601 text; a value without an offset is taken as UTC."""
-    text = value.strip()
-    if text.endswith("Z"):
-        text = f"{text[:-1]}+00:00"
-    # Graph API times carry 7 fractional digits; Python reads at most 6.
-    match = re.match(r"^(.*T\d\d:\d\d:\d\d)\.(\d+)(.*)$", text)
-    if match:
-        text = f"{match.group(1)}.{match.group(2)[:6].ljust(6, '0')}{match.group(3)}"
-    moment = datetime.fromisoformat(text)
+    """An aware datetime from ISO 8601 text; a value without an offset is taken as UTC.
+
+    dateutil's ``isoparse`` reads ``Z``, offsets and any number of fractional
+    digits (Graph API times carry 7; Python's ``fromisoformat`` reads at most 6 in 3.11).
+    Raises ``ValueError`` for text that is not ISO 8601.
+    """
+    moment = isoparse(value.strip())
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment

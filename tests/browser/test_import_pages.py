@@ -99,7 +99,7 @@ def test_a_dropped_file_is_uploaded_and_a_bad_one_is_explained(
 def test_others_get_not_found(
     live_server, page: Page, subject, teammate, shared_data: Path
 ) -> None:  # noqa: ANN001
-    from handover import services
+    from handover.imports import services
 
     source = services.create_source(owner=subject, path=shared_data / "slack" / "testarchive.zip")
     log_in(page, live_server.url, "teammate")

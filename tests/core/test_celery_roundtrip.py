@@ -34,7 +34,8 @@ def test_it_round_trips_through_the_broker(celery_worker, client_for, operator) 
 
 
 def test_only_operators_may_send_probes(client_for, teammate, outsider) -> None:  # noqa: ANN001
-    assert client_for(None).post("/api/health/probes/").status_code == 403
+    anonymous = client_for(None).post("/api/health/probes/")
+    assert anonymous.status_code == 401 and anonymous["WWW-Authenticate"] == "Token"
     assert client_for(teammate).post("/api/health/probes/").status_code == 403
     assert client_for(outsider).get("/api/health/probes/1/").status_code == 403
     assert not TaskProbe.objects.exists()

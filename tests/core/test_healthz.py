@@ -57,3 +57,21 @@ def test_it_answers_503_when_no_worker_ever_reported(client, db) -> None:  # noq
 
 def test_it_refuses_other_methods(client, db) -> None:  # noqa: ANN001
     assert client.post("/healthz").status_code == 405
+
+
+def test_it_runs_the_checks_each_app_registered() -> None:
+    from core import health
+    from qa.health import check_embedding_model
+
+    checks = health.registered_checks()
+    assert list(checks)[:4] == ["database", "pgvector", "broker", "worker"]
+    assert checks["embedding_model"] is check_embedding_model
+
+
+def test_it_refuses_a_second_check_under_a_taken_name() -> None:
+    from core import health
+
+    health.register_check("database", health.check_database)  # the same pair: no change
+    with pytest.raises(ValueError, match="registered already"):
+        health.register_check("database", health.check_worker)
+    assert health.registered_checks()["database"] is health.check_database

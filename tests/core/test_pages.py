@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from core.models import Team
+from core.models import AuditEvent, Team
 
 pytestmark = pytest.mark.django_db
 
@@ -79,12 +79,18 @@ def test_api_token_authentication(client: Client, teammate, team) -> None:  # no
 
     bad = client.post("/api/auth/token/", {"username": "teammate", "password": "x"})
     assert bad.status_code == 400
+    assert not AuditEvent.objects.filter(action="auth.token_issued").exists()
     missing = client.post("/api/auth/token/", {"username": "teammate"})
     assert missing.status_code == 400 and "password" in missing.json()
     token = client.post("/api/auth/token/", {"username": "teammate", "password": PASSWORD})
     assert token.status_code == 200
+    issued = AuditEvent.objects.get(action="auth.token_issued")
+    assert issued.actor == teammate and issued.target_id == str(teammate.pk)
+    again = client.post("/api/auth/token/", {"username": "teammate", "password": PASSWORD})
+    assert again.json()["token"] == token.json()["token"]
     anonymous = Client()
-    assert anonymous.get("/api/me/").status_code in (401, 403)
+    refused = anonymous.get("/api/me/")
+    assert refused.status_code == 401 and refused["WWW-Authenticate"] == "Token"
     me = anonymous.get("/api/me/", HTTP_AUTHORIZATION=f"Token {token.json()['token']}")
     assert me.status_code == 200 and me.json()["username"] == "teammate"
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from handover import services
+from handover.imports import pipeline, services
 from handover.models import Source
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,7 @@ def _media_root(settings, tmp_path: Path) -> None:  # noqa: ANN001
 def imported(shared_data: Path, subject) -> Source:  # noqa: ANN001
     source = services.create_source(owner=subject, path=shared_data / "slack" / "testarchive.zip")
     services.start_import(source=source, by=subject, schedule=False)
-    return services.run_import(source_id=source.pk)
+    return pipeline.run_import(source_id=source.pk)
 
 
 def test_upload_then_read_status(client_for, subject, shared_data: Path) -> None:  # noqa: ANN001
@@ -83,5 +83,16 @@ def test_others_get_404(client_for, imported: Source, persona: str, request) -> 
 
 def test_anonymous_is_refused(client_for, imported: Source) -> None:  # noqa: ANN001
     client = client_for(None)
-    assert client.get("/api/handover/imports/").status_code == 403
-    assert client.get(f"/api/handover/imports/{imported.pk}/").status_code == 403
+    assert client.get("/api/handover/imports/").status_code == 401
+    assert client.get(f"/api/handover/imports/{imported.pk}/").status_code == 401
+
+
+def test_search_explains_a_missing_blank_or_overlong_query(client_for, subject) -> None:  # noqa: ANN001
+    client = client_for(subject)
+    url = "/api/handover/messages/search/"
+    for params in ({}, {"q": "   "}):
+        response = client.get(url, params)
+        assert response.status_code == 400
+        assert response.json() == {"q": ["Type something to search for."]}
+    overlong = client.get(url, {"q": "x" * 501})
+    assert overlong.status_code == 400 and "500 characters" in overlong.json()["q"][0]

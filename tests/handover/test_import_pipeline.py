@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models
 
 from core.models import AuditEvent
-from handover import services
+from handover.imports import batches, people, pipeline, services
 from handover.models import Conversation, Message, Person, PersonIdentity, Source, Thread
 from tests.handover.slack_counts import count_slack_export
 
@@ -24,7 +24,7 @@ def _media_root(settings, tmp_path: Path) -> None:  # noqa: ANN001
 def _import(owner, path: Path, **kwargs) -> Source:  # noqa: ANN001
     source = services.create_source(owner=owner, path=path)
     services.start_import(source=source, by=owner, schedule=False)
-    finished = services.run_import(source_id=source.pk, **kwargs)
+    finished = pipeline.run_import(source_id=source.pk, **kwargs)
     assert finished is not None
     return finished
 
@@ -143,12 +143,12 @@ def test_cancelling_stops_between_batches(shared_data: Path, subject) -> None:  
     services.start_import(source=source, by=subject, schedule=False)
     batches: list[int] = []
 
-    def cancel_after_first_batch(progress: services.ImportProgress) -> None:
+    def cancel_after_first_batch(progress: pipeline.ImportProgress) -> None:
         if progress.messages_done and not batches:
             batches.append(progress.messages_done)
             services.cancel_import(source=Source.objects.get(pk=source.pk), by=subject)
 
-    finished = services.run_import(
+    finished = pipeline.run_import(
         source_id=source.pk, batch_size=100, on_progress=cancel_after_first_batch
     )
     assert finished is not None
@@ -164,7 +164,7 @@ def test_cancelling_stops_between_batches(shared_data: Path, subject) -> None:  
         services.cancel_import(source=finished, by=subject)
     # Importing it again completes the work without duplicates.
     services.start_import(source=finished, by=subject, schedule=False)
-    done = services.run_import(source_id=source.pk)
+    done = pipeline.run_import(source_id=source.pk)
     assert done is not None and done.status == Source.Status.SUCCEEDED
     expected = count_slack_export(shared_data / "slack" / "houstondatavis").messages
     assert Message.objects.count() == expected
@@ -176,7 +176,7 @@ def test_a_queued_import_is_cancelled_at_once(shared_data: Path, subject) -> Non
     services.start_import(source=source, by=subject, schedule=False)
     cancelled = services.cancel_import(source=source, by=subject)
     assert cancelled.status == Source.Status.CANCELLED
-    assert services.run_import(source_id=source.pk) is None
+    assert pipeline.run_import(source_id=source.pk) is None
     assert not Message.objects.exists()
 
 
@@ -211,16 +211,16 @@ def test_merging_people_moves_their_messages(shared_data: Path, subject, teammat
     )
     keep, absorb = authors
     total = Message.objects.filter(author__in=authors).count()
-    services.merge_people(keep=keep, absorb=absorb, by=subject)
+    people.merge_people(keep=keep, absorb=absorb, by=subject)
     assert Message.objects.filter(author=keep).count() == total
     absorb.refresh_from_db()
     assert absorb.merged_into == keep
     assert AuditEvent.objects.filter(action="person.merged", target_id=str(keep.pk)).exists()
     with pytest.raises(services.InvalidTransitionError):
-        services.merge_people(keep=keep, absorb=keep, by=subject)
+        people.merge_people(keep=keep, absorb=keep, by=subject)
     other = Person.objects.create(owner=teammate, display_name="Someone else")
     with pytest.raises(services.InvalidTransitionError):
-        services.merge_people(keep=keep, absorb=other, by=subject)
+        people.merge_people(keep=keep, absorb=other, by=subject)
 
 
 # --- Bad input ---------------------------------------------------------------------------------
@@ -350,11 +350,11 @@ def test_a_failure_midway_keeps_whole_batches_and_says_why(
     source = services.create_source(owner=subject, path=copy)
     services.start_import(source=source, by=subject, schedule=False)
 
-    def remove_the_export(progress: services.ImportProgress) -> None:
+    def remove_the_export(progress: pipeline.ImportProgress) -> None:
         if progress.messages_done and copy.exists():
             shutil.rmtree(copy)
 
-    finished = services.run_import(
+    finished = pipeline.run_import(
         source_id=source.pk, batch_size=100, on_progress=remove_the_export
     )
     assert finished is not None
@@ -391,7 +391,7 @@ def test_long_ids_stay_distinct_and_match_again(subject) -> None:  # noqa: ANN00
     totals = []
     for _attempt in range(2):
         source = Source.objects.create(owner=subject, format="email", run_token="t")
-        writer = services._BatchWriter(source=source, token="t", batch_size=10, on_progress=None)
+        writer = batches.BatchWriter(source=source, token="t", batch_size=10, on_progress=None)
         for position, record in enumerate(records, start=1):
             writer.add(record, position)
         writer.flush()
@@ -414,7 +414,7 @@ def test_a_small_thread_cache_still_links_every_reply(
     """The writer forgets threads to keep memory flat; replies must still find their thread."""
     from bench.slack_export_generator import generate_slack_export
 
-    monkeypatch.setattr(services._BatchWriter, "THREAD_CACHE_LIMIT", 300)
+    monkeypatch.setattr(batches.BatchWriter, "THREAD_CACHE_LIMIT", 300)
     export = generate_slack_export(tmp_path / "export", messages=6000, channels=3)
     expected = count_slack_export(export.path)
     source = _import(subject, export.path, batch_size=500)
@@ -437,11 +437,11 @@ def test_progress_is_reported_in_bytes_read(
     services.start_import(source=source, by=subject, schedule=False)
     seen: list[tuple[int, int, int | None]] = []
 
-    def record(progress: services.ImportProgress) -> None:
+    def record(progress: pipeline.ImportProgress) -> None:
         row = Source.objects.get(pk=source.pk)
         seen.append((progress.bytes_done, progress.bytes_total, row.percent_done))
 
-    finished = services.run_import(source_id=source.pk, batch_size=250, on_progress=record)
+    finished = pipeline.run_import(source_id=source.pk, batch_size=250, on_progress=record)
     assert finished is not None and finished.status == Source.Status.SUCCEEDED
     total = sum(p.stat().st_size for p in export.path.rglob("*") if p.is_file())
     assert {bytes_total for _done, bytes_total, _percent in seen} == {total}
@@ -464,7 +464,7 @@ def test_counting_first_gives_a_message_total_from_the_start(
     source = services.create_source(owner=subject, path=path)
     services.start_import(source=source, by=subject, schedule=False)
     seen: list[tuple[int, int | None]] = []
-    finished = services.run_import(
+    finished = pipeline.run_import(
         source_id=source.pk,
         batch_size=300,
         on_progress=lambda p: seen.append((p.messages_done, p.messages_total)),
@@ -487,3 +487,24 @@ def test_odd_upload_names_are_stored_safely(
     assert stored.parent.parent == Path(settings.MEDIA_ROOT) / "imports"
     assert stored.read_bytes() == data
     assert len(source.original_name) <= 255
+
+
+def test_submit_export_stores_and_queues_in_one_step(subject, shared_data: Path) -> None:  # noqa: ANN001
+    upload = SimpleUploadedFile(
+        "export.zip", (shared_data / "slack" / "testarchive.zip").read_bytes()
+    )
+    source = services.submit_export(owner=subject, uploaded_file=upload, schedule=False)
+    assert source.status == Source.Status.QUEUED and source.format == "slack"
+    actions = list(
+        AuditEvent.objects.filter(scope=f"import:{source.pk}")
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+    assert actions == ["import.uploaded", "import.started"]
+
+
+def test_submit_export_keeps_nothing_when_the_export_is_refused(subject, settings) -> None:  # noqa: ANN001
+    upload = SimpleUploadedFile("notes.bin", b"\x00\x01 not an export")
+    with pytest.raises(services.ImportRejectedError):
+        services.submit_export(owner=subject, uploaded_file=upload)
+    assert _nothing_stored(settings)

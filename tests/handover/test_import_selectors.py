@@ -7,8 +7,8 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 
-from handover import selectors, services
 from handover.importers.base import ConversationRecord, MessageRecord, PersonRecord
+from handover.imports import batches, pipeline, selectors, services
 from handover.models import Conversation, Message, Source, Thread
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def _import(owner, path: Path) -> Source:  # noqa: ANN001
     source = services.create_source(owner=owner, path=path)
     services.start_import(source=source, by=owner, schedule=False)
-    finished = services.run_import(source_id=source.pk)
+    finished = pipeline.run_import(source_id=source.pk)
     assert finished is not None and finished.status == Source.Status.SUCCEEDED
     return finished
 
@@ -88,7 +88,7 @@ def test_cjk_text_is_found_by_any_part_of_a_word(subject) -> None:  # noqa: ANN0
     """Chinese has no spaces: the bigram terms let a two-character query find a longer run."""
     source = Source.objects.create(owner=subject, format="telegram", original_name="chat.json")
     # Stored through the same batch writer an import uses, without a file on disk.
-    writer = services._BatchWriter(source=source, token="", batch_size=10, on_progress=None)
+    writer = batches.BatchWriter(source=source, token="", batch_size=10, on_progress=None)
     source.run_token = "t"
     source.save(update_fields=["run_token"])
     writer.token = "t"
@@ -132,7 +132,7 @@ def test_cjk_text_is_found_by_any_part_of_a_word(subject) -> None:  # noqa: ANN0
 
 def test_snippets_escape_the_message_text(subject) -> None:  # noqa: ANN001
     source = Source.objects.create(owner=subject, format="slack", original_name="x", run_token="t")
-    writer = services._BatchWriter(source=source, token="t", batch_size=10, on_progress=None)
+    writer = batches.BatchWriter(source=source, token="t", batch_size=10, on_progress=None)
     writer.add(ConversationRecord(key="c", name="c"), 1)
     writer.add(
         MessageRecord(

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import Count
 
-from handover import services
+from handover.imports import pipeline, services
 from handover.models import Conversation, Message, Source, Thread
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +24,7 @@ def imported(shared_data: Path, subject, team) -> Source:  # noqa: ANN001
     """The subject's import of the houstondatavis Slack export, finished."""
     source = services.create_source(owner=subject, path=shared_data / "slack" / "houstondatavis")
     services.start_import(source=source, by=subject, schedule=False)
-    finished = services.run_import(source_id=source.pk)
+    finished = pipeline.run_import(source_id=source.pk)
     assert finished is not None and finished.status == Source.Status.SUCCEEDED
     return finished
 
@@ -295,3 +296,42 @@ def test_the_upload_page_states_the_size_limit(client_for, subject, settings) ->
     page = client_for(subject).get("/handover/imports/new/").content.decode()
     assert "up to 2.0\xa0KB" in page or "up to 2.0 KB" in page
     assert 'name="format"' in page and "Detect automatically" in page
+
+
+def _notices(content: bytes) -> list[str]:
+    """The text of each item in base.html's notice box (ul.messages), in order."""
+    import re
+
+    box = re.search(rb'<ul class="messages"[^>]*>(.*?)</ul>', content, re.S)
+    if box is None:
+        return []
+    return [
+        item.decode().strip() for item in re.findall(rb"<li[^>]*>(.*?)</li>", box.group(1), re.S)
+    ]
+
+
+def test_the_thread_page_notice_box_holds_only_real_notices(client_for, imported: Source) -> None:  # noqa: ANN001
+    client = client_for(imported.owner)
+    thread = (
+        Thread.objects.annotate(n=Count("messages"))
+        .filter(conversation__owner=imported.owner, n__gte=1)
+        .first()
+    )
+    plain = client.get(f"/handover/threads/{thread.pk}/")
+    assert plain.status_code == 200
+    assert _notices(plain.content) == []
+    assert plain.content.count(b'class="message-item') == thread.messages.count()
+    # A real notice (here from a refused cancel) is shown, and it is the only one.
+    refused = client.post(f"/handover/imports/{imported.pk}/cancel/")
+    assert refused.status_code == 302
+    with_notice = client.get(f"/handover/threads/{thread.pk}/")
+    assert _notices(with_notice.content) == ["Only a queued or running import can be cancelled."]
+
+
+def test_the_thread_page_shows_slack_formatting_as_html(client_for, imported: Source) -> None:  # noqa: ANN001
+    message = Message.objects.filter(
+        conversation__owner=imported.owner, text__regex=r"(^|\s)\*[^*\s][^*]*\*(\s|$)"
+    ).first()
+    assert message is not None, "the export has a message in *bold*"
+    page = client_for(imported.owner).get(f"/handover/threads/{message.thread_id}/")
+    assert b"<strong>" in page.content

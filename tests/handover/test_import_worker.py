@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Count
 
 from bench.slack_export_generator import generate_slack_export
-from handover import services
+from handover.imports import pipeline, services
 from handover.models import Message, Source
 from handover.tasks import import_source_task
 from tests.conftest import WorkerProcess, wait_for
@@ -145,4 +145,4 @@ def test_the_sweeper_leaves_live_and_finished_imports_alone(subject, shared_data
     )
     assert services.requeue_stale_imports(stale_after=timedelta(minutes=5)) == []
     # A second run cannot take a source whose heartbeat is fresh.
-    assert services.run_import(source_id=source.pk) is None
+    assert pipeline.run_import(source_id=source.pk) is None

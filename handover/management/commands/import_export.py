@@ -5,11 +5,11 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from handover import services
+from core.selectors import find_user_by_username
+from handover.imports import pipeline, services
 from handover.models import Source
 
 
@@ -30,22 +30,21 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        owner = get_user_model().objects.filter(username=options["owner"]).first()
+        owner = find_user_by_username(username=options["owner"])
         if owner is None:
             raise CommandError(f"No user named {options['owner']!r}.")
         try:
-            source = services.create_source(
-                owner=owner, path=options["path"], format=options["format"]
+            source = services.submit_export(
+                owner=owner, path=options["path"], format=options["format"], schedule=False
             )
         except services.ImportRejectedError as error:
             raise CommandError(str(error)) from error
-        services.start_import(source=source, by=owner, schedule=False)
         self.stdout.write(
             f"Importing {source.original_name} as {source.format} (import {source.pk})"
         )
         bars: list[tqdm] = []
 
-        def show(progress: services.ImportProgress) -> None:
+        def show(progress: pipeline.ImportProgress) -> None:
             # Messages when their total is known (IMPORT_COUNT_FIRST), else bytes read.
             by_messages = progress.messages_total is not None
             if not bars:
@@ -66,7 +65,7 @@ class Command(BaseCommand):
                 bar.set_postfix(messages=progress.messages_done, refresh=False)
 
         try:
-            finished = services.run_import(source_id=source.pk, on_progress=show)
+            finished = pipeline.run_import(source_id=source.pk, on_progress=show)
         finally:
             for bar in bars:
                 bar.close()

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.html import escape
@@ -126,6 +127,22 @@ def list_threads(
 def count_threads(*, conversation: Conversation) -> int:
     """How many threads a conversation (already access-checked) has."""
     return Thread.objects.filter(conversation=conversation).count()
+
+
+def page_threads(
+    *, conversation: Conversation, page_number: object, per_page: int = 50
+) -> tuple[Page, list[ThreadSummary]]:
+    """One page of a conversation's threads: the paginator's page and its summaries.
+
+    ``page_number`` is what the request said (any text); an invalid or
+    out-of-range number gives the nearest real page, as ``Paginator.get_page`` does.
+    """
+    paginator = Paginator(range(count_threads(conversation=conversation)), per_page)
+    page = paginator.get_page(page_number)
+    threads = list_threads(
+        conversation=conversation, offset=(page.number - 1) * per_page, limit=per_page
+    )
+    return page, threads
 
 
 def get_thread_for_user(*, thread_id: int, user: AbstractBaseUser) -> Thread:

@@ -1,0 +1,1 @@
+"""The batched, resumable import of an export: sources, runs, batches, people merges."""
