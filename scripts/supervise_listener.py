@@ -21,6 +21,7 @@ from supervisor import childutils
 MAX_RESTARTS = int(os.environ.get("SUPERVISE_MAX_RESTARTS", "5"))
 WINDOW_SECONDS = float(os.environ.get("SUPERVISE_WINDOW_SECONDS", "600"))
 ESSENTIAL = {"web"}
+STOP_GRACE_SECONDS = 5
 
 
 def log(text: str) -> None:
@@ -41,6 +42,19 @@ def give_up(rpc, name: str, reason: str) -> None:  # noqa: ANN001
         rpc.supervisor.stopProcess(name, False)
     except Exception as error:  # noqa: BLE001 - already stopped or FATAL is fine
         log(f"{name} could not be stopped ({error}); it is not running")
+    else:
+        # supervisord may already have started it again, and a Celery worker that is told to
+        # stop while it boots finishes booting first: do not let it serve meanwhile.
+        for _ in range(STOP_GRACE_SECONDS * 4):
+            if rpc.supervisor.getProcessInfo(name)["statename"] != "STOPPING":
+                break
+            time.sleep(0.25)
+        else:
+            log(f"{name} did not stop within {STOP_GRACE_SECONDS} s: killing it")
+            try:
+                rpc.supervisor.signalProcess(name, "KILL")
+            except Exception as error:  # noqa: BLE001 - it stopped in the meantime
+                log(f"{name} stopped before it was killed ({error})")
     if name == "worker":
         log("no tasks will run: /healthz reports the worker as failing.")
 
