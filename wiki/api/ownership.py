@@ -36,7 +36,7 @@ class SpaceStaleApi(WikiApi):
     @extend_schema(responses=StaleOutputSerializer(many=True))
     def get(self, request: Request, key: str) -> Response:
         space = get_space_for_user(user=request.user, key=key)
-        pages = list_stale_pages(user=request.user, space=space).select_related("current_revision")
+        pages = list_stale_pages(user=request.user, space=space)
         return Response(StaleOutputSerializer(pages, many=True).data)
 
 
@@ -45,9 +45,7 @@ class StaleMineApi(WikiApi):
 
     @extend_schema(responses=StaleOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
-        pages = list_stale_pages(user=request.user, owner=request.user).select_related(
-            "current_revision"
-        )
+        pages = list_stale_pages(user=request.user, owner=request.user)
         return Response(StaleOutputSerializer(pages, many=True).data)
 
 

@@ -95,9 +95,7 @@ class PageListApi(WikiApi):
             owner_username=filters.get("owner"),
             stale=filters["stale"] == "true" if "stale" in filters else None,
         )
-        return _paginate(
-            self, request, pages.select_related("current_revision"), PageSummarySerializer
-        )
+        return _paginate(self, request, pages, PageSummarySerializer)
 
     @extend_schema(request=InputSerializer, responses={201: PageDetailSerializer})
     def post(self, request: Request, key: str) -> Response:

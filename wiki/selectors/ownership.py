@@ -62,7 +62,7 @@ def list_stale_pages(
     if owner is not None:
         pages = pages.filter(owners=owner)
     return (
-        pages.select_related("space", "verified_by")
+        pages.select_related("space", "verified_by", "current_revision")
         .prefetch_related("owners")
         .order_by("review_by", "title")
     )
