@@ -17,10 +17,9 @@ Chinese paragraphs; each page has 5 revisions, tags, an owner and some a past re
 Building goes around the services for speed (``create_page`` and ``publish_revision`` cost
 about 60 ms a revision here, an hour for 50,000), but produces the same rows they would:
 every revision's ``rendered_html`` comes from ``wiki.rendering.render_markdown`` with
-links resolved exactly as ``services.render_body`` resolves them, and its ``toc`` from
-``services._toc_entries``; the current
-revision's links become ``PageLink`` rows; the search columns are written by the services'
-own ``services._index``.
+links resolved exactly as ``wiki.selectors.rendering.render_body`` resolves them, and its
+``toc`` from ``wiki.services.indexing._toc_entries``; the current revision's links become
+``PageLink`` rows; the search columns are written by the services' own ``_index``.
 At the end of a build a sample of pages is checked against the services themselves.
 
 Measuring goes through Django's test ``Client`` in-process (no network, no server), signed
@@ -247,6 +246,8 @@ def _build(pages: int) -> None:
     from wiki import services
     from wiki.models import Page, PageLink, Revision
     from wiki.rendering import ResolvedLink, WikiLink, render_markdown
+    from wiki.selectors.rendering import new_page_url, page_url
+    from wiki.services.indexing import _index, _toc_entries
     from wiki.text import slug_for_title
 
     started = time.perf_counter()
@@ -283,13 +284,11 @@ def _build(pages: int) -> None:
     by_title = {row.title.lower(): row for row in rows}
 
     def resolve(link: WikiLink) -> ResolvedLink:
-        # The same decision as services.render_body, from an in-memory title map.
+        # The same decision as render_body, from an in-memory title map.
         target = by_title.get(link.title.lower()) if link.space_key in (None, SPACE_KEY) else None
         if target is not None:
-            return ResolvedLink(url=services.page_url(target), exists=True)
-        return ResolvedLink(
-            url=services.new_page_url(link.space_key or SPACE_KEY, link.title), exists=False
-        )
+            return ResolvedLink(url=page_url(target), exists=True)
+        return ResolvedLink(url=new_page_url(link.space_key or SPACE_KEY, link.title), exists=False)
 
     maker = TextMaker(titles)
     Owners = Page.owners.through
@@ -319,7 +318,7 @@ def _build(pages: int) -> None:
                             author=admin if number % 2 else editor,
                             base_revision_id=previous[row.pk],
                             rendered_html=rendered.html,
-                            toc=services._toc_entries(rendered, bodies[row.pk][number - 1]),
+                            toc=_toc_entries(rendered),
                         )
                     )
                     if number == REVISIONS:
@@ -358,7 +357,7 @@ def _build(pages: int) -> None:
             for row in batch:
                 # The services' own indexing (one UPDATE a page, as a save does), so the
                 # search columns are exactly theirs.
-                services._index(row, bodies[row.pk][-1])
+                _index(row, bodies[row.pk][-1])
         done = min(start + BATCH, pages)
         elapsed = time.perf_counter() - started
         print(f"built {done}/{pages} pages in {elapsed:.0f} s", flush=True)
@@ -372,18 +371,19 @@ def _check_against_services(sample: list) -> None:
     """Fail loudly if the bulk rows differ from what the services write for the same text."""
     from django.db import connection
 
-    from wiki import services
     from wiki.models import Page, PageLink
+    from wiki.selectors.rendering import render_body
+    from wiki.services.indexing import _index, _sync_links, _toc_entries
 
     for row in sample:
         page = Page.objects.select_related("space", "current_revision__author").get(pk=row.pk)
         revision = page.current_revision
-        rendered, _targets = services.render_body(
+        rendered, _targets = render_body(
             space=page.space, body=revision.body, viewer=revision.author
         )
         if rendered.html != revision.rendered_html:
             raise SystemExit(f"page {page.pk}: bulk rendered_html differs from the services'")
-        if services._toc_entries(rendered, revision.body) != revision.toc:
+        if _toc_entries(rendered) != revision.toc:
             raise SystemExit(f"page {page.pk}: bulk toc differs from the services'")
         links_before = sorted(
             PageLink.objects.filter(from_page=page).values_list("to_title", "to_page_id")
@@ -391,8 +391,8 @@ def _check_against_services(sample: list) -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT wiki_page::text FROM wiki_page WHERE id = %s", [page.pk])
             vector_before = cursor.fetchone()[0]
-            services._index(page, revision.body)
-            services._sync_links(page, rendered.links, _targets)
+            _index(page, revision.body)
+            _sync_links(page, rendered.links, _targets)
             cursor.execute("SELECT wiki_page::text FROM wiki_page WHERE id = %s", [page.pk])
             vector_after = cursor.fetchone()[0]
         links_after = sorted(

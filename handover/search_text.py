@@ -4,12 +4,12 @@ PostgreSQL's parser sees a run of CJK characters as one word, so "中文" would
 not find "中文处理". Messages store the unigrams and bigrams of their CJK runs
 in ``Message.cjk_terms`` (the pg_bigm idea); a query's CJK runs become the same
 bigrams, all required. Everything else goes through ``websearch_to_tsquery``.
+The CJK ranges and pairs come from ``core.cjk``, shared with the wiki's search.
 """
 
-import re
+from core.cjk import CJK_RUN, cjk_pairs, cjk_runs
 
-# Hiragana, katakana, CJK ideographs (with extension A and compatibility) and Hangul.
-CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+")
+__all__ = ["cjk_runs", "cjk_terms", "split_query"]
 
 
 def cjk_terms(*texts: str) -> str:
@@ -18,9 +18,9 @@ def cjk_terms(*texts: str) -> str:
     for text in texts:
         if not text or text.isascii():
             continue
-        for run in CJK_RUN.findall(text):
+        for run in cjk_runs(text):
             terms.update(dict.fromkeys(run))
-            terms.update(dict.fromkeys(run[i : i + 2] for i in range(len(run) - 1)))
+            terms.update(dict.fromkeys(cjk_pairs(run)))
     return " ".join(terms)
 
 
@@ -30,16 +30,6 @@ def split_query(query: str) -> tuple[str, str]:
     A one-character run stays a unigram; longer runs become their bigrams, so
     "中文处理" asks for 中文, 文处 and 处理 together.
     """
-    terms: list[str] = []
-    for run in CJK_RUN.findall(query):
-        if len(run) == 1:
-            terms.append(run)
-        else:
-            terms.extend(run[i : i + 2] for i in range(len(run) - 1))
+    terms = [pair for run in cjk_runs(query) for pair in cjk_pairs(run)]
     words = CJK_RUN.sub(" ", query).strip()
     return words, " ".join(dict.fromkeys(terms))
-
-
-def cjk_runs(query: str) -> list[str]:
-    """The query's CJK runs as typed, for highlighting them in a snippet."""
-    return CJK_RUN.findall(query)

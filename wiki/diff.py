@@ -19,6 +19,8 @@ from typing import Literal
 
 from patiencediff import PatienceSequenceMatcher
 
+from core.cjk import CJK_RANGES
+
 __all__ = ["DiffRow", "DiffStats", "diff_inline", "diff_side_by_side", "diff_stats"]
 
 DiffKind = Literal["equal", "insert", "delete", "replace"]
@@ -48,11 +50,7 @@ class DiffStats:
     removed: int
 
 
-_CJK = (
-    "\u3040-\u30ff"  # Hiragana, Katakana
-    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs
-    "\uac00-\ud7af"  # Hangul syllables
-)
+_CJK = CJK_RANGES
 _TOKEN_RE = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+|\s+|[^\w\s]", re.UNICODE)
 
 

@@ -2,6 +2,9 @@
 
 from django import forms
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from wiki.merge import MARKER_END, MARKER_START
@@ -112,8 +115,9 @@ class CommentForm(forms.Form):
 class AttachmentForm(forms.Form):
     file = forms.FileField(
         label=_("File"),
-        help_text=_("At most %(size)s MB.")
-        % {"size": round(settings.WIKI_ATTACHMENT_MAX_BYTES / 1024 / 1024, 1)},
+        help_text=format_lazy(
+            _("At most {size}."), size=lazy(filesizeformat, str)(settings.WIKI_ATTACHMENT_MAX_BYTES)
+        ),
     )
 
 

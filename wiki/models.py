@@ -18,6 +18,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 SEARCH_CONFIG = "english"
 
@@ -25,9 +26,10 @@ SEARCH_CONFIG = "english"
 class Role(models.TextChoices):
     """What a person may do in a space; each role includes the ones before it."""
 
-    READER = "reader", _("Reader")
-    EDITOR = "editor", _("Editor")
-    ADMIN = "admin", _("Admin")
+    # "Admin" is also the nav link to Django's admin site: the context tells them apart.
+    READER = "reader", pgettext_lazy("space role", "Reader")
+    EDITOR = "editor", pgettext_lazy("space role", "Editor")
+    ADMIN = "admin", pgettext_lazy("space role", "Admin")
 
 
 ROLE_RANK = {Role.READER: 1, Role.EDITOR: 2, Role.ADMIN: 3}

@@ -35,11 +35,12 @@ import html
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
 import nh3
+from django.utils.text import slugify
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
@@ -108,11 +109,15 @@ class Heading:
 
 @dataclass(frozen=True)
 class RenderedMarkdown:
-    """The sanitised HTML of a page, its table of contents and its wikilinks."""
+    """The sanitised HTML of a page, its table of contents, wikilinks and sections.
+
+    All come from one parse of the text; ``sections`` are ``split_sections``' answer.
+    """
 
     html: str
     toc: list[Heading]
     links: list[WikiLink]
+    sections: list[Section] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -340,10 +345,9 @@ def slugify_heading(text: str) -> str:
     Chinese, Japanese and other scripts keep their characters, so ``安装 指南`` becomes
     ``安装-指南``; text without any word character becomes ``section``.
     """
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = re.sub(r"[^\w\s-]", "", text)
-    slug = re.sub(r"[\s_-]+", "-", text).strip("-")
-    return slug or "section"
+    # Django's slugify keeps underscores; anchors have always joined them with hyphens too.
+    slug = slugify(text.casefold(), allow_unicode=True)
+    return re.sub(r"[_-]+", "-", slug).strip("-") or "section"
 
 
 def _inline_text(children: Sequence[Token] | None) -> str:
@@ -541,6 +545,7 @@ def render_markdown(source: str, *, resolve_link: Resolver | None = None) -> Ren
         html=_CLEANER.clean(raw_html),
         toc=list(parse_env.get("toc", [])),
         links=_links_from_tokens(tokens),
+        sections=_sections(_normalise_newlines(source), tokens),
     )
 
 
@@ -721,8 +726,12 @@ def split_sections(source: str) -> list[Section]:
     numbered from 1 in document order, so an index always means the same heading.
     """
     text = _normalise_newlines(source)
+    return _sections(text, _parse(text)[0])
+
+
+def _sections(text: str, tokens: list[Token]) -> list[Section]:
+    """The sections of ``text`` (LF line endings) from its parsed ``tokens``."""
     lines = text.splitlines(keepends=True)
-    tokens = _parse(text)[0]
     headings: list[tuple[int, int, str]] = []  # (start_line, level, title)
     for idx, token in enumerate(tokens):
         if token.type == "heading_open" and token.level == 0 and token.map is not None:

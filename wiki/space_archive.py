@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import stat
 import tempfile
 import zipfile
 from collections.abc import Iterable
@@ -53,9 +52,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import zipsafe
 from core.services import record_audit_event
-from wiki import selectors, services
+from wiki.errors import WikiError, WikiPermissionError
 from wiki.models import Page, Role, Space
+from wiki.selectors.access import has_space_role
+from wiki.services.attachments import upload_attachment
+from wiki.services.ownership import set_page_owners
+from wiki.services.pages import create_page
+from wiki.services.spaces import create_space
 
 User = get_user_model()
 
@@ -68,7 +73,7 @@ RATIO_FLOOR_BYTES = 1024 * 1024
 _CHUNK = 256 * 1024
 
 
-class SpaceArchiveError(services.WikiError):
+class SpaceArchiveError(WikiError):
     """The archive cannot be imported; the message says which file and why."""
 
 
@@ -108,8 +113,8 @@ def export_space_archive(*, space: Space, by: AbstractBaseUser) -> IO[bytes]:
     an anonymous temporary file, so memory stays flat however large the space is; closing
     the returned file deletes it. An audit row records the export.
     """
-    if not selectors.has_space_role(user=by, space=space, role=Role.ADMIN):
-        raise services.WikiPermissionError(_("Only the space's admins can export it."))
+    if not has_space_role(user=by, space=space, role=Role.ADMIN):
+        raise WikiPermissionError(_("Only the space's admins can export it."))
     pages = list(
         Page.objects.filter(space=space, deleted_at__isnull=True)
         .select_related("current_revision")
@@ -174,18 +179,29 @@ def export_space_archive(*, space: Space, by: AbstractBaseUser) -> IO[bytes]:
 # --- Reading an archive safely -----------------------------------------------------------------
 
 
+# Which problem to name when an entry has several, and how to name it.
+_PROBLEM_ORDER = (
+    zipsafe.ABSOLUTE,
+    zipsafe.BACKSLASH,
+    zipsafe.NUL,
+    zipsafe.PARENT,
+    zipsafe.SYMLINK,
+    zipsafe.ENCRYPTED,
+)
+
+
 def _unsafe_reason(info: zipfile.ZipInfo) -> str | None:
-    name = info.filename
-    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
-        return _("an absolute path")
-    if "\\" in name or "\x00" in name:
-        return _("a backslash or NUL in its name")
-    if ".." in name.split("/"):
-        return _("a path that leaves the archive with “..”")
-    if stat.S_ISLNK(info.external_attr >> 16):
-        return _("a symbolic link")
-    if info.flag_bits & 0x1:
-        return _("encryption")
+    problems = zipsafe.entry_problems(info)
+    for problem in _PROBLEM_ORDER:
+        if problem in problems:
+            return {
+                zipsafe.ABSOLUTE: _("an absolute path"),
+                zipsafe.BACKSLASH: _("a backslash or NUL in its name"),
+                zipsafe.NUL: _("a backslash or NUL in its name"),
+                zipsafe.PARENT: _("a path that leaves the archive with “..”"),
+                zipsafe.SYMLINK: _("a symbolic link"),
+                zipsafe.ENCRYPTED: _("encryption"),
+            }[problem]
     return None
 
 
@@ -194,9 +210,12 @@ class _SafeZip:
 
     def __init__(self, archive_file: str | Path | IO[bytes], label: str) -> None:
         self.label = label
-        self.max_bytes = settings.WIKI_IMPORT_MAX_BYTES
-        self.max_ratio = settings.WIKI_IMPORT_MAX_RATIO
-        self.read_total = 0
+        self.limits = zipsafe.ZipLimits(
+            max_total_bytes=settings.WIKI_IMPORT_MAX_BYTES,
+            max_ratio=settings.WIKI_IMPORT_MAX_RATIO,
+            ratio_floor_bytes=RATIO_FLOOR_BYTES,
+        )
+        self.budget = zipsafe.ExpansionBudget(self.limits)
         try:
             self.zip = zipfile.ZipFile(archive_file)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as error:
@@ -217,28 +236,28 @@ class _SafeZip:
             if info.is_dir():
                 continue
             declared += info.file_size
-            self._check_ratio(info.filename, info.file_size, info.compress_size)
+            if zipsafe.ratio_exceeded(info.file_size, info.compress_size, self.limits):
+                self.zip.close()
+                raise self._ratio_error(info.filename)
             self.infos[info.filename] = info
-        if declared > self.max_bytes:
+        if declared > self.limits.max_total_bytes:
             self.zip.close()
             raise SpaceArchiveError(
                 _(
                     "%(name)s would expand to %(size)d bytes, more than the limit of "
                     "%(limit)d; nothing was imported."
                 )
-                % {"name": label, "size": declared, "limit": self.max_bytes}
+                % {"name": label, "size": declared, "limit": self.limits.max_total_bytes}
             )
 
-    def _check_ratio(self, name: str, size: int, compressed: int) -> None:
-        if size > RATIO_FLOOR_BYTES and size / max(compressed, 1) > self.max_ratio:
-            self.zip.close()
-            raise SpaceArchiveError(
-                _(
-                    "%(name)s: “%(entry)s” expands more than %(ratio)d times its compressed "
-                    "size (a likely zip bomb); nothing was imported."
-                )
-                % {"name": self.label, "entry": name, "ratio": self.max_ratio}
+    def _ratio_error(self, entry: str) -> SpaceArchiveError:
+        return SpaceArchiveError(
+            _(
+                "%(name)s: “%(entry)s” expands more than %(ratio)d times its compressed "
+                "size (a likely zip bomb); nothing was imported."
             )
+            % {"name": self.label, "entry": entry, "ratio": self.limits.max_ratio}
+        )
 
     def read(self, name: str) -> bytes:
         """The entry's bytes, stopping as soon as it exceeds what its header declared."""
@@ -248,28 +267,24 @@ class _SafeZip:
                 _("%(name)s: the manifest names “%(entry)s”, which is not in the archive.")
                 % {"name": self.label, "entry": name}
             )
-        parts = []
-        size = 0
         try:
-            with self.zip.open(info) as handle:
-                while chunk := handle.read(_CHUNK):
-                    size += len(chunk)
-                    self.read_total += len(chunk)
-                    # Headers lie: enforce the limits on what actually comes out.
-                    if size > info.file_size or self.read_total > self.max_bytes:
-                        raise SpaceArchiveError(
-                            _("%(name)s: “%(entry)s” expands beyond its declared size or the "
-                              "import limit; nothing was imported.")
-                            % {"name": self.label, "entry": name}
-                        )  # fmt: skip
-                    self._check_ratio(name, size, info.compress_size)
-                    parts.append(chunk)
-        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as error:
+            with zipsafe.open_guarded(self.zip, info, self.budget) as handle:
+                return b"".join(iter(lambda: handle.read(_CHUNK), b""))
+        except zipsafe.ZipLimitError as error:
+            if error.kind == "ratio":
+                self.zip.close()
+                raise self._ratio_error(name) from error
+            # Headers lie: the limits hold on what actually comes out.
+            raise SpaceArchiveError(
+                _("%(name)s: “%(entry)s” expands beyond its declared size or the "
+                  "import limit; nothing was imported.")
+                % {"name": self.label, "entry": name}
+            ) from error  # fmt: skip
+        except zipsafe.DamagedEntryError as error:
             raise SpaceArchiveError(
                 _("%(name)s: “%(entry)s” is damaged (%(error)s); nothing was imported.")
-                % {"name": self.label, "entry": name, "error": error}
+                % {"name": self.label, "entry": name, "error": error.__cause__ or error}
             ) from error
-        return b"".join(parts)
 
     def close(self) -> None:
         self.zip.close()
@@ -414,7 +429,7 @@ def _owners_for(space: Space, names: Iterable[str], member: str, report: ImportR
                 _("%(file)s: owner “%(name)s” has no account here.")
                 % {"file": member, "name": name}
             )
-        elif not selectors.has_space_role(user=user, space=space, role=Role.READER):
+        elif not has_space_role(user=user, space=space, role=Role.READER):
             report.skipped.append(
                 _("%(file)s: owner “%(name)s” cannot read this space.")
                 % {"file": member, "name": name}
@@ -435,8 +450,8 @@ def import_space_archive(
     (otherwise the importer owns the page, and the report says so). Everything happens in
     one transaction: any error leaves the space as it was. An audit row records the import.
     """
-    if not selectors.has_space_role(user=by, space=space, role=Role.ADMIN):
-        raise services.WikiPermissionError(_("Only the space's admins can import into it."))
+    if not has_space_role(user=by, space=space, role=Role.ADMIN):
+        raise WikiPermissionError(_("Only the space's admins can import into it."))
     if Page.objects.filter(space=space, deleted_at__isnull=True).exists():
         raise SpaceArchiveError(
             _("This space already has pages; import into a new or empty space.")
@@ -465,7 +480,7 @@ def import_space_archive(
                         % {"file": member, "parent": parent_path}
                     )
             try:
-                page = services.create_page(
+                page = create_page(
                     space=space,
                     author=by,
                     title=parsed.title,
@@ -475,13 +490,13 @@ def import_space_archive(
                     tags=parsed.tags,
                     review_by=parsed.review_by,
                 )
-            except services.WikiError as error:
+            except WikiError as error:
                 raise SpaceArchiveError(f"{member}: {error}") from error
             created[entry["path"]] = page
             report.pages += 1
             owners = _owners_for(space, parsed.owners, member, report)
             if owners:
-                services.set_page_owners(page=page, by=by, owners=owners)
+                set_page_owners(page=page, by=by, owners=owners)
             for item in entry.get("attachments", []):
                 report.attachments += _import_attachment(archive, page, item, by)
                 listed.add(item.get("file", ""))
@@ -504,6 +519,21 @@ def import_space_archive(
     return report
 
 
+@transaction.atomic
+def create_space_from_archive(
+    *,
+    by: AbstractBaseUser,
+    archive_file: str | Path | IO[bytes],
+    name: str,
+    key: str,
+    description: str = "",
+    is_private: bool = True,
+) -> ImportReport:
+    """Create a space (its creator its admin) and fill it from an export zip: both or neither."""
+    space = create_space(by=by, name=name, key=key, description=description, is_private=is_private)
+    return import_space_archive(space=space, archive_file=archive_file, by=by)
+
+
 def _import_attachment(archive: _SafeZip, page: Page, item: Any, by: AbstractBaseUser) -> int:
     if not isinstance(item, dict) or not isinstance(item.get("file"), str):
         raise SpaceArchiveError(_("manifest.json: each attachment needs a “file”."))
@@ -517,8 +547,8 @@ def _import_attachment(archive: _SafeZip, page: Page, item: Any, by: AbstractBas
         )
     upload = SimpleUploadedFile(name, data, content_type=str(item.get("content_type") or ""))
     try:
-        services.upload_attachment(page=page, by=by, upload=upload)
-    except services.WikiError as error:
+        upload_attachment(page=page, by=by, upload=upload)
+    except WikiError as error:
         raise SpaceArchiveError(f"{item['file']}: {error}") from error
     return 1
 

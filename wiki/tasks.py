@@ -2,16 +2,16 @@
 
 from celery import shared_task
 
-from wiki import services
+from wiki.services.notifications import notify_comment, notify_watchers
 
 
 @shared_task(ignore_result=True, acks_late=True)
 def notify_watchers_task(revision_id: int) -> None:
     """Notify watchers and @mentioned readers of a new revision; safe to deliver twice."""
-    services.notify_watchers(revision_id=revision_id)
+    notify_watchers(revision_id=revision_id)
 
 
 @shared_task(ignore_result=True, acks_late=True)
 def notify_comment_task(comment_id: int) -> None:
     """Notify watchers and @mentioned readers of a new comment; safe to deliver twice."""
-    services.notify_comment(comment_id=comment_id)
+    notify_comment(comment_id=comment_id)

@@ -5,7 +5,9 @@ one place: zip entries with absolute or ``../`` paths and symlinks are never
 read (they are reported as skipped), nested archives are not expanded, and zip
 bombs are stopped by limits on the total uncompressed size and on each
 member's compression ratio. The limits are enforced while a member is
-streamed, not only from the sizes its header declares, because headers lie.
+streamed, not only from the sizes its header declares, because headers lie; the guard
+itself (names, links, ratios, the expansion budget) is ``core.zipsafe``, shared with the
+wiki's space archive import.
 
 Member names are always relative POSIX paths (``general/2016-01-14.json``);
 a single file is one member named after the file.
@@ -17,7 +19,6 @@ import io
 import os
 import stat
 import zipfile
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -27,6 +28,7 @@ from typing import IO, BinaryIO
 import charset_normalizer
 import filetype
 
+from core import zipsafe
 from handover.importers.base import ImportFormatError, SkippedItem
 
 # Extensions a single uploaded file may have; anything else must sniff as one of these.
@@ -107,15 +109,17 @@ def _human_bytes(count: int) -> str:
     return f"{count} bytes"
 
 
-def _unsafe_zip_name(name: str) -> str | None:
-    """Why a zip entry name is unsafe, or None when it is a plain relative path."""
-    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+def _unsafe_zip_name(info: zipfile.ZipInfo) -> str | None:
+    """Why a zip entry is unsafe to read, or None when it is a plain relative file."""
+    problems = zipsafe.entry_problems(info)
+    if zipsafe.ABSOLUTE in problems:
         return "absolute path in the archive; not extracted"
-    parts = name.replace("\\", "/").split("/")
-    if ".." in parts:
+    if zipsafe.PARENT in problems:
         return "path leaves the archive with '..'; not extracted"
-    if "\x00" in name:
+    if zipsafe.NUL in problems:
         return "file name contains a NUL byte; not extracted"
+    if zipsafe.SYMLINK in problems:
+        return "symbolic link in the archive; not followed"
     return None
 
 
@@ -124,7 +128,7 @@ def _is_ignored(name: str) -> bool:
     return base in IGNORED_NAMES or name.startswith(IGNORED_PREFIXES) or base.startswith("._")
 
 
-class _GuardedZipMember(io.RawIOBase):
+class _GuardedZipMember(zipsafe.GuardedStream):
     """A zip member stream that stops at the size and ratio limits while reading."""
 
     def __init__(
@@ -136,44 +140,41 @@ class _GuardedZipMember(io.RawIOBase):
         *,
         progress: bool,
     ) -> None:
-        self._source = source
-        self._progress = progress
-        self._raw = raw
-        self._name = name
-        self._declared = info.file_size
-        self._compressed = max(info.compress_size, 1)
-        self._read = 0
+        def on_read(position: int, count: int) -> None:
+            if progress:
+                source.bytes_read += count
 
-    def readable(self) -> bool:
-        return True
+        super().__init__(raw, info, source._budget, on_read=on_read)
+        self._source = source
+        self._name = name
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         try:
-            data = self._raw.read(len(buffer))
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
+            return super().readinto(buffer)
+        except zipsafe.DamagedEntryError as error:
             raise DamagedMemberError(
-                f"{self._name}: damaged inside the zip ({error}); it could not be read."
+                f"{self._name}: damaged inside the zip ({error.__cause__}); it could not be read."
             ) from error
-        count = len(data)
-        buffer[:count] = data
-        self._read += count
-        self._source._count_expanded(self._name, self._read, count, progress=self._progress)
-        if self._read > self._declared:
-            raise ArchiveLimitError(
-                f"{self._name}: expands beyond the size its zip header declares "
-                f"({_human_bytes(self._declared)}); the archive looks forged and was not imported."
-            )
-        limit = self._source.limits.max_compression_ratio
-        if self._read > RATIO_CHECK_FLOOR_BYTES and self._read / self._compressed > limit:
-            raise ArchiveLimitError(
-                f"{self._name}: expands more than {limit} times its compressed size "
-                "(a likely zip bomb); the archive was not imported."
-            )
-        return count
-
-    def close(self) -> None:
-        self._raw.close()
-        super().close()
+        except zipsafe.ZipLimitError as error:
+            limits = self._source.limits
+            if error.kind == "total":
+                message = (
+                    f"{self._source.name}: expands beyond the limit of "
+                    f"{_human_bytes(limits.max_uncompressed_bytes)} while reading {self._name}; "
+                    "the import stopped."
+                )
+            elif error.kind == "declared":
+                message = (
+                    f"{self._name}: expands beyond the size its zip header declares "
+                    f"({_human_bytes(self._info.file_size)}); the archive looks forged and was "
+                    "not imported."
+                )
+            else:
+                message = (
+                    f"{self._name}: expands more than {limits.max_compression_ratio} times its "
+                    "compressed size (a likely zip bomb); the archive was not imported."
+                )
+            raise ArchiveLimitError(message) from error
 
 
 class _CountingFile(io.RawIOBase):
@@ -219,8 +220,14 @@ class ExportSource:
         self._zip_infos: dict[str, zipfile.ZipInfo] = {}
         self._files: dict[str, Path] = {}
         self._sizes: dict[str, int] = {}
-        self._uncompressed_read = 0
-        self._member_peaks: dict[str, int] = {}
+        # What members yield, each counted once however often it is re-read.
+        self._budget = zipsafe.ExpansionBudget(
+            zipsafe.ZipLimits(
+                max_total_bytes=self.limits.max_uncompressed_bytes,
+                max_ratio=self.limits.max_compression_ratio,
+                ratio_floor_bytes=RATIO_CHECK_FLOOR_BYTES,
+            )
+        )
         # Bytes delivered by open_member() so far (head() not counted); with total_size()
         # it drives a progress bar. Formats that read a file twice (e-mail, WhatsApp,
         # Teams/Feishu/Telegram prelude) count it twice.
@@ -288,12 +295,9 @@ class ExportSource:
         declared_total = 0
         for info in archive.infolist():
             name = info.filename
-            reason = _unsafe_zip_name(name)
+            reason = _unsafe_zip_name(info)
             if reason:
                 self.skipped.append(SkippedItem(name, reason))
-                continue
-            if stat.S_ISLNK(info.external_attr >> 16):
-                self.skipped.append(SkippedItem(name, "symbolic link in the archive; not followed"))
                 continue
             if info.is_dir() or _is_ignored(name):
                 continue
@@ -315,10 +319,7 @@ class ExportSource:
                 continue
             declared_total += info.file_size
             ratio = info.file_size / max(info.compress_size, 1)
-            if (
-                info.file_size > RATIO_CHECK_FLOOR_BYTES
-                and ratio > self.limits.max_compression_ratio
-            ):
+            if zipsafe.ratio_exceeded(info.file_size, info.compress_size, self._budget.limits):
                 self.close()
                 raise ArchiveLimitError(
                     f"{self.name}: {name} would expand {ratio:.0f} times its compressed size "
@@ -427,22 +428,6 @@ class ExportSource:
     def iter_skipped(self) -> Iterator[SkippedItem]:
         """The entries refused when the source was opened, for the import report."""
         yield from self.skipped
-
-    def _count_expanded(self, name: str, position: int, count: int, *, progress: bool) -> None:
-        if progress:
-            self.bytes_read += count
-        # Each member counts once, however often it is re-read (two-pass formats).
-        peak = self._member_peaks.get(name, 0)
-        if position <= peak:
-            return
-        self._member_peaks[name] = position
-        self._uncompressed_read += position - peak
-        if self._uncompressed_read > self.limits.max_uncompressed_bytes:
-            raise ArchiveLimitError(
-                f"{self.name}: expands beyond the limit of "
-                f"{_human_bytes(self.limits.max_uncompressed_bytes)} while reading {name}; "
-                "the import stopped."
-            )
 
     # --- lifetime ------------------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ def public_space(manager):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def page(space, teammate):  # noqa: ANN001, ANN201
+def wiki_page(space, teammate):  # noqa: ANN001, ANN201
     """A page in ``space`` with two sections, written by the teammate."""
     return services.create_page(
         space=space,

@@ -8,19 +8,21 @@ from wiki import services
 pytestmark = pytest.mark.django_db
 
 
-def test_operators_see_pages_read_only(operator, page, client_for):
+def test_operators_see_pages_read_only(operator, wiki_page, client_for):
     operator.is_superuser = True
     operator.save(update_fields=["is_superuser"])
     client = client_for(operator)
     listing = client.get(reverse("admin:wiki_page_changelist"))
     assert listing.status_code == 200
     assert "Deploy guide" in listing.content.decode()
-    detail = client.get(reverse("admin:wiki_page_change", args=[page.pk]))
+    detail = client.get(reverse("admin:wiki_page_change", args=[wiki_page.pk]))
     assert detail.status_code == 200
-    posted = client.post(reverse("admin:wiki_page_change", args=[page.pk]), {"title": "Hacked"})
+    posted = client.post(
+        reverse("admin:wiki_page_change", args=[wiki_page.pk]), {"title": "Hacked"}
+    )
     assert posted.status_code == 403
-    page.refresh_from_db()
-    assert page.title == "Deploy guide"
+    wiki_page.refresh_from_db()
+    assert wiki_page.title == "Deploy guide"
     assert client.get(reverse("admin:wiki_page_add")).status_code == 403
 
 

@@ -12,6 +12,7 @@ from tests.conftest import PASSWORD
 from tests.wiki.conftest import png_bytes
 from wiki import services
 from wiki.models import Attachment, Comment, Page, Revision
+from wiki.selectors.rendering import page_url
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
@@ -64,17 +65,17 @@ def _reads(space, page):  # noqa: ANN001, ANN202
 
 @pytest.mark.parametrize("persona", list(RANK))
 def test_each_persona_gets_the_right_status_on_every_read(
-    request, persona, space, page, client_for
+    request, persona, space, wiki_page, client_for
 ):
     client = client_for(request.getfixturevalue(persona))
-    for path, need in _reads(space, page):
+    for path, need in _reads(space, wiki_page):
         response = client.get(path)
         assert response.status_code == _expected(persona, need), (path, persona)
 
 
-def test_anonymous_gets_401_with_a_token_challenge_everywhere(space, page, client_for):
+def test_anonymous_gets_401_with_a_token_challenge_everywhere(space, wiki_page, client_for):
     client = client_for(None)
-    paths = [path for path, _need in _reads(space, page)]
+    paths = [path for path, _need in _reads(space, wiki_page)]
     paths += [url("space-list"), url("search") + "?q=deploy", url("stale-mine")]
     for path in paths:
         response = client.get(path)
@@ -109,40 +110,44 @@ def _writes(space, page, successor):  # noqa: ANN001, ANN202
 
 @pytest.mark.parametrize("persona", list(RANK))
 def test_each_persona_gets_the_right_status_on_every_write(
-    request, persona, space, page, successor, client_for
+    request, persona, space, wiki_page, successor, client_for
 ):
     client = client_for(request.getfixturevalue(persona))
-    for method, path, body, need, ok in _writes(space, page, successor):
+    for method, path, body, need, ok in _writes(space, wiki_page, successor):
         response = send(client, method, path, body)
         assert response.status_code == _expected(persona, need, ok), (method, path, persona)
         assert "detail" in response.json() if response.status_code >= 400 else True
 
 
-def test_a_reader_cannot_save_upload_verify_or_undelete(page, successor, teammate, client_for):
+def test_a_reader_cannot_save_upload_verify_or_undelete(wiki_page, successor, teammate, client_for):
     reader = client_for(successor)
-    etag = reader.get(url("page-detail", page_id=page.pk))["ETag"]
+    etag = reader.get(url("page-detail", page_id=wiki_page.pk))["ETag"]
     response = send(
-        reader, "put", url("page-detail", page_id=page.pk), {"body": "x"}, If_Match=etag
+        reader, "put", url("page-detail", page_id=wiki_page.pk), {"body": "x"}, If_Match=etag
     )
     assert response.status_code == 403
     upload = SimpleUploadedFile("a.png", _png(), content_type="image/png")
-    response = reader.post(url("attachment-list", page_id=page.pk), {"file": upload})
+    response = reader.post(url("attachment-list", page_id=wiki_page.pk), {"file": upload})
     assert response.status_code == 403
-    assert send(reader, "post", url("page-verify", page_id=page.pk)).status_code == 403
-    services.delete_page(page=page, by=teammate)
-    assert send(reader, "post", url("page-undelete", page_id=page.pk)).status_code == 403
-    assert Page.objects.get(pk=page.pk).is_deleted
-    assert Revision.objects.filter(page=page).count() == 1
+    assert send(reader, "post", url("page-verify", page_id=wiki_page.pk)).status_code == 403
+    services.delete_page(page=wiki_page, by=teammate)
+    assert send(reader, "post", url("page-undelete", page_id=wiki_page.pk)).status_code == 403
+    assert Page.objects.get(pk=wiki_page.pk).is_deleted
+    assert Revision.objects.filter(page=wiki_page).count() == 1
     assert not Attachment.objects.exists()
 
 
-def test_outsider_gets_404_for_writes_to_a_private_page(page, outsider, client_for):
+def test_outsider_gets_404_for_writes_to_a_private_page(wiki_page, outsider, client_for):
     client = client_for(outsider)
     response = send(
-        client, "put", url("page-detail", page_id=page.pk), {"body": "x"}, If_Match=f'"{page.pk}-1"'
+        client,
+        "put",
+        url("page-detail", page_id=wiki_page.pk),
+        {"body": "x"},
+        If_Match=f'"{wiki_page.pk}-1"',
     )
     assert response.status_code == 404
-    response = send(client, "post", url("comment-list", page_id=page.pk), {"body": "hi"})
+    response = send(client, "post", url("comment-list", page_id=wiki_page.pk), {"body": "hi"})
     assert response.status_code == 404
     assert not Comment.objects.exists()
 
@@ -193,26 +198,26 @@ def test_space_create_bad_input_is_a_clear_400(body, field, outsider, client_for
     assert not AuditEvent.objects.filter(action="space.created").exists()
 
 
-def test_wrong_methods_answer_405(space, page, teammate, client_for):
+def test_wrong_methods_answer_405(space, wiki_page, teammate, client_for):
     client = client_for(teammate)
     cases = [
-        ("post", url("page-detail", page_id=page.pk)),
-        ("get", url("revision-restore", page_id=page.pk, number=1)),
-        ("get", url("page-move", page_id=page.pk)),
+        ("post", url("page-detail", page_id=wiki_page.pk)),
+        ("get", url("revision-restore", page_id=wiki_page.pk, number=1)),
+        ("get", url("page-move", page_id=wiki_page.pk)),
         ("delete", url("space-detail", key=space.key)),
         ("put", url("search")),
-        ("get", url("page-undelete", page_id=page.pk)),
-        ("post", url("page-diff", page_id=page.pk)),
-        ("get", url("page-tags", page_id=page.pk)),
+        ("get", url("page-undelete", page_id=wiki_page.pk)),
+        ("post", url("page-diff", page_id=wiki_page.pk)),
+        ("get", url("page-tags", page_id=wiki_page.pk)),
         ("post", url("space-export", key=space.key)),
         ("get", url("space-import", key=space.key)),
     ]
     for method, path in cases:
         assert send(client, method, path).status_code == 405, (method, path)
-    assert Revision.objects.filter(page=page).count() == 1
+    assert Revision.objects.filter(page=wiki_page).count() == 1
 
 
-def test_token_authentication_works(page, teammate, client_for):
+def test_token_authentication_works(wiki_page, teammate, client_for):
     anonymous = client_for(None)
     token = send(
         anonymous,
@@ -221,52 +226,54 @@ def test_token_authentication_works(page, teammate, client_for):
         {"username": "teammate", "password": PASSWORD},
     ).json()["token"]
     response = anonymous.get(
-        url("page-detail", page_id=page.pk), headers={"Authorization": f"Token {token}"}
+        url("page-detail", page_id=wiki_page.pk), headers={"Authorization": f"Token {token}"}
     )
     assert response.status_code == 200
     assert response.json()["title"] == "Deploy guide"
     response = send(
         anonymous,
         "put",
-        url("page-detail", page_id=page.pk),
+        url("page-detail", page_id=wiki_page.pk),
         {"body": "By token.\n"},
         Authorization=f"Token {token}",
         If_Match=response["ETag"],
     )
     assert response.status_code == 200
-    assert Page.objects.get(pk=page.pk).current_revision.body == "By token.\n"
-    bad = anonymous.get(url("page-detail", page_id=page.pk), headers={"Authorization": "Token x"})
+    assert Page.objects.get(pk=wiki_page.pk).current_revision.body == "By token.\n"
+    bad = anonymous.get(
+        url("page-detail", page_id=wiki_page.pk), headers={"Authorization": "Token x"}
+    )
     assert bad.status_code == 401
 
 
 # --- Pages: detail, create, list --------------------------------------------------------------
 
 
-def test_page_detail_has_text_html_and_a_strong_etag(page, successor, client_for):
-    response = client_for(successor).get(url("page-detail", page_id=page.pk))
+def test_page_detail_has_text_html_and_a_strong_etag(wiki_page, successor, client_for):
+    response = client_for(successor).get(url("page-detail", page_id=wiki_page.pk))
     data = response.json()
-    assert response["ETag"] == f'"{page.pk}-1"' == data["etag"]
+    assert response["ETag"] == f'"{wiki_page.pk}-1"' == data["etag"]
     assert data["body"].startswith("Intro line.")
     assert '<h2 id="steps"' in data["rendered_html"] or "Steps</h2>" in data["rendered_html"]
     assert data["revision"]["number"] == 1
     assert data["owners"] == ["teammate"]
-    assert data["url"] == services.page_url(page)
+    assert data["url"] == page_url(wiki_page)
 
 
-def test_if_none_match_answers_304(page, successor, client_for):
+def test_if_none_match_answers_304(wiki_page, successor, client_for):
     client = client_for(successor)
-    etag = client.get(url("page-detail", page_id=page.pk))["ETag"]
-    response = client.get(url("page-detail", page_id=page.pk), headers={"If-None-Match": etag})
+    etag = client.get(url("page-detail", page_id=wiki_page.pk))["ETag"]
+    response = client.get(url("page-detail", page_id=wiki_page.pk), headers={"If-None-Match": etag})
     assert response.status_code == 304
     assert response["ETag"] == etag
 
 
-def test_page_by_path_and_redirect_after_a_move(space, page, teammate, client_for):
+def test_page_by_path_and_redirect_after_a_move(space, wiki_page, teammate, client_for):
     client = client_for(teammate)
-    response = client.get(url("page-by-path", key=space.key, path=page.path))
-    assert response.json()["id"] == page.pk
-    old_path = page.path
-    services.rename_page(page=page, by=teammate, new_title="Shipping guide")
+    response = client.get(url("page-by-path", key=space.key, path=wiki_page.path))
+    assert response.json()["id"] == wiki_page.pk
+    old_path = wiki_page.path
+    services.rename_page(page=wiki_page, by=teammate, new_title="Shipping guide")
     moved = client.get(url("page-by-path", key=space.key, path=old_path))
     assert moved.status_code == 301
     assert moved["Location"] == url("page-by-path", key=space.key, path="shipping-guide")
@@ -274,11 +281,11 @@ def test_page_by_path_and_redirect_after_a_move(space, page, teammate, client_fo
     assert missing.status_code == 404
 
 
-def test_create_a_child_page_with_tags_and_review_date(space, page, teammate, client_for):
+def test_create_a_child_page_with_tags_and_review_date(space, wiki_page, teammate, client_for):
     body = {
         "title": "Rollback",
         "body": "See [[Deploy guide]].",
-        "parent_id": page.pk,
+        "parent_id": wiki_page.pk,
         "tags": ["Ops", "ops", " runbook "],
         "review_by": "2030-05-01",
     }
@@ -286,7 +293,7 @@ def test_create_a_child_page_with_tags_and_review_date(space, page, teammate, cl
     assert response.status_code == 201
     data = response.json()
     assert data["path"] == "deploy-guide/rollback"
-    assert data["parent_id"] == page.pk
+    assert data["parent_id"] == wiki_page.pk
     assert sorted(data["tags"]) == ["ops", "runbook"]
     assert data["review_by"] == "2030-05-01"
     assert response["ETag"] == f'"{data["id"]}-1"'
@@ -308,7 +315,7 @@ def test_create_a_child_page_with_tags_and_review_date(space, page, teammate, cl
     ],
 )
 def test_page_create_bad_input_is_clear_and_saves_nothing(
-    body, status, words, space, page, teammate, client_for
+    body, status, words, space, wiki_page, teammate, client_for
 ):
     before = Page.objects.count()
     response = send(client_for(teammate), "post", url("page-list", key=space.key), body)
@@ -318,14 +325,14 @@ def test_page_create_bad_input_is_clear_and_saves_nothing(
 
 
 def test_page_list_filters_and_a_bounded_number_of_queries(
-    space, page, teammate, client_for, django_assert_max_num_queries
+    space, wiki_page, teammate, client_for, django_assert_max_num_queries
 ):
     for number in range(5):
         services.create_page(
             space=space,
             author=teammate,
             title=f"Child {number}",
-            parent=page,
+            parent=wiki_page,
             tags=["ops"] if number % 2 else [],
         )
     client = client_for(teammate)
@@ -337,9 +344,11 @@ def test_page_list_filters_and_a_bounded_number_of_queries(
     assert [p["title"] for p in tagged["results"]] == ["Child 1", "Child 3"]
     roots = client.get(url("page-list", key=space.key) + "?parent=root").json()
     assert [p["title"] for p in roots["results"]] == ["Deploy guide"]
-    children = client.get(url("page-list", key=space.key) + f"?parent={page.pk}&limit=2").json()
+    children = client.get(
+        url("page-list", key=space.key) + f"?parent={wiki_page.pk}&limit=2"
+    ).json()
     assert children["count"] == 5 and len(children["results"]) == 2 and children["next"]
-    services.set_review_by(page=page, by=teammate, review_by=date(2000, 1, 1))
+    services.set_review_by(page=wiki_page, by=teammate, review_by=date(2000, 1, 1))
     assert client.get(url("page-list", key=space.key)).json()["count"] == 6
     stale = client.get(url("page-list", key=space.key) + "?stale=true").json()
     assert [p["title"] for p in stale["results"]] == ["Deploy guide"]
@@ -352,47 +361,51 @@ def test_page_list_filters_and_a_bounded_number_of_queries(
 # --- Concurrency: ETag, If-Match, 428, merge, 412 ---------------------------------------------
 
 
-def test_save_without_if_match_is_428_and_saves_nothing(page, teammate, client_for):
-    response = send(client_for(teammate), "put", url("page-detail", page_id=page.pk), {"body": "x"})
+def test_save_without_if_match_is_428_and_saves_nothing(wiki_page, teammate, client_for):
+    response = send(
+        client_for(teammate), "put", url("page-detail", page_id=wiki_page.pk), {"body": "x"}
+    )
     assert response.status_code == 428
     assert "If-Match" in response.json()["detail"]
-    assert response.json()["etag"] == f'"{page.pk}-1"'
-    assert Revision.objects.filter(page=page).count() == 1
+    assert response.json()["etag"] == f'"{wiki_page.pk}-1"'
+    assert Revision.objects.filter(page=wiki_page).count() == 1
 
 
-def test_save_with_the_current_etag_creates_a_revision(page, teammate, client_for):
+def test_save_with_the_current_etag_creates_a_revision(wiki_page, teammate, client_for):
     client = client_for(teammate)
-    etag = client.get(url("page-detail", page_id=page.pk))["ETag"]
+    etag = client.get(url("page-detail", page_id=wiki_page.pk))["ETag"]
     response = send(
         client,
         "put",
-        url("page-detail", page_id=page.pk),
+        url("page-detail", page_id=wiki_page.pk),
         {"body": "New text.\n", "summary": "shorter"},
         If_Match=etag,
     )
     assert response.status_code == 200
     data = response.json()
     assert (data["status"], data["merged"]) == ("saved", False)
-    assert response["ETag"] == f'"{page.pk}-2"'
-    revision = Page.objects.get(pk=page.pk).current_revision
+    assert response["ETag"] == f'"{wiki_page.pk}-2"'
+    revision = Page.objects.get(pk=wiki_page.pk).current_revision
     assert (revision.number, revision.body, revision.summary) == (2, "New text.\n", "shorter")
 
 
-def test_a_stale_non_overlapping_save_is_merged_with_a_notice(page, teammate, subject, client_for):
+def test_a_stale_non_overlapping_save_is_merged_with_a_notice(
+    wiki_page, teammate, subject, client_for
+):
     client = client_for(teammate)
-    stale = client.get(url("page-detail", page_id=page.pk))["ETag"]
-    base = page.current_revision.body
+    stale = client.get(url("page-detail", page_id=wiki_page.pk))["ETag"]
+    base = wiki_page.current_revision.body
     # Someone else changes the first line meanwhile.
     services.publish_revision(
-        page=page,
+        page=wiki_page,
         author=subject,
         body=base.replace("Intro line.", "Intro line, revised."),
-        base_revision=page.current_revision,
+        base_revision=wiki_page.current_revision,
     )
     response = send(
         client,
         "patch",
-        url("page-detail", page_id=page.pk),
+        url("page-detail", page_id=wiki_page.pk),
         {"body": base.replace("Run make rollback.", "Run make rollback twice.")},
         If_Match=stale,
     )
@@ -401,24 +414,24 @@ def test_a_stale_non_overlapping_save_is_merged_with_a_notice(page, teammate, su
     assert data["merged"] is True and data["status"] == "merged"
     assert "merged" in data["notice"]
     assert "Intro line, revised." in data["body"] and "rollback twice" in data["body"]
-    assert response["ETag"] == f'"{page.pk}-3"'
+    assert response["ETag"] == f'"{wiki_page.pk}-3"'
 
 
 def test_overlapping_changes_answer_412_with_both_texts_and_save_nothing(
-    page, teammate, subject, client_for
+    wiki_page, teammate, subject, client_for
 ):
     client = client_for(teammate)
-    stale = client.get(url("page-detail", page_id=page.pk))["ETag"]
-    base = page.current_revision.body
+    stale = client.get(url("page-detail", page_id=wiki_page.pk))["ETag"]
+    base = wiki_page.current_revision.body
     services.publish_revision(
-        page=page,
+        page=wiki_page,
         author=subject,
         body=base.replace("Run make deploy.", "Run make deploy-prod."),
-        base_revision=page.current_revision,
+        base_revision=wiki_page.current_revision,
     )
     mine = base.replace("Run make deploy.", "Run make deploy --safe.")
     response = send(
-        client, "put", url("page-detail", page_id=page.pk), {"body": mine}, If_Match=stale
+        client, "put", url("page-detail", page_id=wiki_page.pk), {"body": mine}, If_Match=stale
     )
     assert response.status_code == 412
     data = response.json()
@@ -426,31 +439,36 @@ def test_overlapping_changes_answer_412_with_both_texts_and_save_nothing(
     assert "deploy-prod" in data["current"]
     assert "<<<<<<< your edit" in data["with_markers"]
     assert "--safe" in data["with_markers"] and "deploy-prod" in data["with_markers"]
-    assert data["etag"] == response["ETag"] == f'"{page.pk}-2"'
-    assert Revision.objects.filter(page=page).count() == 2
+    assert data["etag"] == response["ETag"] == f'"{wiki_page.pk}-2"'
+    assert Revision.objects.filter(page=wiki_page).count() == 2
     # The client resolves and saves on top of the current ETag.
     resolved = base.replace("Run make deploy.", "Run make deploy-prod --safe.")
     response = send(
         client,
         "put",
-        url("page-detail", page_id=page.pk),
+        url("page-detail", page_id=wiki_page.pk),
         {"body": resolved},
         If_Match=data["etag"],
     )
     assert response.status_code == 200
-    assert Page.objects.get(pk=page.pk).current_revision.body == resolved
+    assert Page.objects.get(pk=wiki_page.pk).current_revision.body == resolved
 
 
-def test_base_revision_field_is_an_alternative_to_if_match(page, teammate, subject, client_for):
-    base = page.current_revision.body
+def test_base_revision_field_is_an_alternative_to_if_match(
+    wiki_page, teammate, subject, client_for
+):
+    base = wiki_page.current_revision.body
     services.publish_revision(
-        page=page, author=subject, body=base + "\nMore.\n", base_revision=page.current_revision
+        page=wiki_page,
+        author=subject,
+        body=base + "\nMore.\n",
+        base_revision=wiki_page.current_revision,
     )
     mine = base.replace("Intro line.", "Intro.")
     response = send(
         client_for(teammate),
         "put",
-        url("page-detail", page_id=page.pk),
+        url("page-detail", page_id=wiki_page.pk),
         {"body": mine, "base_revision": 1},
     )
     assert response.status_code == 200
@@ -458,7 +476,7 @@ def test_base_revision_field_is_an_alternative_to_if_match(page, teammate, subje
     missing = send(
         client_for(teammate),
         "put",
-        url("page-detail", page_id=page.pk),
+        url("page-detail", page_id=wiki_page.pk),
         {"body": mine, "base_revision": 99},
     )
     assert missing.status_code == 400
@@ -466,26 +484,28 @@ def test_base_revision_field_is_an_alternative_to_if_match(page, teammate, subje
 
 
 @pytest.mark.parametrize("header", ['"0-1"', "garbage", 'W/"{pk}-1"', '"{pk}-99"'])
-def test_an_if_match_naming_no_version_is_412_and_saves_nothing(header, page, teammate, client_for):
+def test_an_if_match_naming_no_version_is_412_and_saves_nothing(
+    header, wiki_page, teammate, client_for
+):
     response = send(
         client_for(teammate),
         "put",
-        url("page-detail", page_id=page.pk),
+        url("page-detail", page_id=wiki_page.pk),
         {"body": "x"},
-        If_Match=header.format(pk=page.pk),
+        If_Match=header.format(pk=wiki_page.pk),
     )
     assert response.status_code == 412
-    assert response.json()["etag"] == f'"{page.pk}-1"'
-    assert Revision.objects.filter(page=page).count() == 1
+    assert response.json()["etag"] == f'"{wiki_page.pk}-1"'
+    assert Revision.objects.filter(page=wiki_page).count() == 1
 
 
-def test_save_with_a_missing_body_is_400(page, teammate, client_for):
+def test_save_with_a_missing_body_is_400(wiki_page, teammate, client_for):
     response = send(
         client_for(teammate),
         "put",
-        url("page-detail", page_id=page.pk),
+        url("page-detail", page_id=wiki_page.pk),
         {"summary": "no body"},
-        If_Match=f'"{page.pk}-1"',
+        If_Match=f'"{wiki_page.pk}-1"',
     )
     assert response.status_code == 400
     assert "body" in response.json()["detail"]
@@ -494,57 +514,59 @@ def test_save_with_a_missing_body_is_400(page, teammate, client_for):
 # --- History, diff, restore, move, trash ------------------------------------------------------
 
 
-def test_revisions_diff_and_restore(page, teammate, client_for):
+def test_revisions_diff_and_restore(wiki_page, teammate, client_for):
     client = client_for(teammate)
     services.publish_revision(
-        page=page,
+        page=wiki_page,
         author=teammate,
-        body=page.current_revision.body.replace("make deploy", "make ship"),
-        base_revision=page.current_revision,
+        body=wiki_page.current_revision.body.replace("make deploy", "make ship"),
+        base_revision=wiki_page.current_revision,
         summary="rename target",
     )
-    history = client.get(url("revision-list", page_id=page.pk)).json()
+    history = client.get(url("revision-list", page_id=wiki_page.pk)).json()
     assert [r["number"] for r in history["results"]] == [2, 1]
     assert history["results"][0]["summary"] == "rename target"
     assert "body" not in history["results"][0]
-    old = client.get(url("revision-detail", page_id=page.pk, number=1)).json()
+    old = client.get(url("revision-detail", page_id=wiki_page.pk, number=1)).json()
     assert "make deploy" in old["body"] and old["rendered_html"]
-    diff = client.get(url("page-diff", page_id=page.pk)).json()
+    diff = client.get(url("page-diff", page_id=wiki_page.pk)).json()
     assert (diff["from_revision"], diff["to_revision"]) == (1, 2)
     assert diff["stats"] == {"added": 1, "removed": 1}
     assert "<ins>ship</ins>" in diff["inline_html"]
     changed = [row for row in diff["rows"] if row["kind"] == "replace"]
     assert changed and "<del>deploy</del>" in changed[0]["old_html"]
-    assert client.get(url("page-diff", page_id=page.pk) + "?from=x").status_code == 400
-    assert client.get(url("page-diff", page_id=page.pk) + "?from=9").status_code == 404
-    restored = send(client, "post", url("revision-restore", page_id=page.pk, number=1))
+    assert client.get(url("page-diff", page_id=wiki_page.pk) + "?from=x").status_code == 400
+    assert client.get(url("page-diff", page_id=wiki_page.pk) + "?from=9").status_code == 404
+    restored = send(client, "post", url("revision-restore", page_id=wiki_page.pk, number=1))
     assert restored.status_code == 201
     assert restored.json()["revision"]["number"] == 3
     assert "make deploy" in restored.json()["body"]
-    assert restored["ETag"] == f'"{page.pk}-3"'
+    assert restored["ETag"] == f'"{wiki_page.pk}-3"'
 
 
-def test_move_rename_delete_undelete_and_the_audit_log(space, page, manager, teammate, client_for):
+def test_move_rename_delete_undelete_and_the_audit_log(
+    space, wiki_page, manager, teammate, client_for
+):
     client = client_for(teammate)
     other = services.create_page(space=space, author=teammate, title="Operations")
     response = send(
         client,
         "post",
-        url("page-move", page_id=page.pk),
+        url("page-move", page_id=wiki_page.pk),
         {"parent_id": other.pk, "title": "Deploying"},
     )
     assert response.status_code == 200
     assert response.json()["path"] == "operations/deploying"
-    bad = send(client, "post", url("page-move", page_id=other.pk), {"parent_id": page.pk})
+    bad = send(client, "post", url("page-move", page_id=other.pk), {"parent_id": wiki_page.pk})
     assert bad.status_code == 400 and "under itself" in bad.json()["detail"]
-    assert send(client, "post", url("page-move", page_id=page.pk), {}).status_code == 400
+    assert send(client, "post", url("page-move", page_id=wiki_page.pk), {}).status_code == 400
     has_children = send(client, "delete", url("page-detail", page_id=other.pk))
     assert has_children.status_code == 409
-    assert send(client, "delete", url("page-detail", page_id=page.pk)).status_code == 204
-    assert client.get(url("page-detail", page_id=page.pk)).status_code == 404
+    assert send(client, "delete", url("page-detail", page_id=wiki_page.pk)).status_code == 204
+    assert client.get(url("page-detail", page_id=wiki_page.pk)).status_code == 404
     trash = client.get(url("space-trash", key=space.key)).json()
     assert [item["title"] for item in trash] == ["Deploying"]
-    back = send(client, "post", url("page-undelete", page_id=page.pk))
+    back = send(client, "post", url("page-undelete", page_id=wiki_page.pk))
     assert back.status_code == 200 and back.json()["path"] == "operations/deploying"
     actions = [
         e["action"]
@@ -583,31 +605,33 @@ def test_admin_sets_roles_and_bad_role_input_is_clear(space, manager, outsider, 
 
 
 def test_tags_owners_review_verify_and_stale_lists(
-    space, page, teammate, manager, outsider, client_for
+    space, wiki_page, teammate, manager, outsider, client_for
 ):
     client = client_for(teammate)
-    assert send(client, "put", url("page-tags", page_id=page.pk), {"tags": ["Ops"]}).json()[
+    assert send(client, "put", url("page-tags", page_id=wiki_page.pk), {"tags": ["Ops"]}).json()[
         "tags"
     ] == ["ops"]
-    owners = send(client, "put", url("page-owners", page_id=page.pk), {"owners": ["nobody"]})
+    owners = send(client, "put", url("page-owners", page_id=wiki_page.pk), {"owners": ["nobody"]})
     assert owners.status_code == 400 and "nobody" in owners.json()["detail"]
-    owners = send(client, "put", url("page-owners", page_id=page.pk), {"owners": ["outsider"]})
+    owners = send(client, "put", url("page-owners", page_id=wiki_page.pk), {"owners": ["outsider"]})
     assert owners.status_code == 400 and "cannot read" in owners.json()["detail"]
     owners = send(
-        client, "put", url("page-owners", page_id=page.pk), {"owners": ["teammate", "manager"]}
+        client, "put", url("page-owners", page_id=wiki_page.pk), {"owners": ["teammate", "manager"]}
     )
     assert sorted(owners.json()["owners"]) == ["manager", "teammate"]
-    review = send(client, "put", url("page-review", page_id=page.pk), {"review_by": "2000-01-01"})
+    review = send(
+        client, "put", url("page-review", page_id=wiki_page.pk), {"review_by": "2000-01-01"}
+    )
     assert review.json()["is_stale"] is True
     stale = client.get(url("space-stale", key=space.key)).json()
     assert [p["title"] for p in stale] == ["Deploy guide"]
     assert [p["title"] for p in client.get(url("stale-mine")).json()] == ["Deploy guide"]
-    verified = send(client, "post", url("page-verify", page_id=page.pk))
+    verified = send(client, "post", url("page-verify", page_id=wiki_page.pk))
     assert verified.status_code == 200
     assert verified.json()["verified_by"]["username"] == "teammate"
     assert verified.json()["is_stale"] is False
     assert client.get(url("space-stale", key=space.key)).json() == []
-    bad = send(client, "put", url("page-review", page_id=page.pk), {"review_by": "soon"})
+    bad = send(client, "put", url("page-review", page_id=wiki_page.pk), {"review_by": "soon"})
     assert bad.status_code == 400 and "review_by" in bad.json()["detail"]
     assert AuditEvent.objects.filter(action="page.owners_set").count() == 1
 
@@ -615,29 +639,31 @@ def test_tags_owners_review_verify_and_stale_lists(
 # --- Comments and attachments -----------------------------------------------------------------
 
 
-def test_comments_list_and_create(page, successor, client_for):
+def test_comments_list_and_create(wiki_page, successor, client_for):
     client = client_for(successor)
     response = send(
-        client, "post", url("comment-list", page_id=page.pk), {"body": "Thanks @teammate"}
+        client, "post", url("comment-list", page_id=wiki_page.pk), {"body": "Thanks @teammate"}
     )
     assert response.status_code == 201
     assert response.json()["author"]["username"] == "successor"
-    assert [c["body"] for c in client.get(url("comment-list", page_id=page.pk)).json()] == [
+    assert [c["body"] for c in client.get(url("comment-list", page_id=wiki_page.pk)).json()] == [
         "Thanks @teammate"
     ]
-    empty = send(client, "post", url("comment-list", page_id=page.pk), {"body": "   "})
+    empty = send(client, "post", url("comment-list", page_id=wiki_page.pk), {"body": "   "})
     assert empty.status_code == 400
     assert Comment.objects.count() == 1
 
 
-def test_attachment_upload_list_download_and_delete(page, teammate, successor, client_for):
+def test_attachment_upload_list_download_and_delete(wiki_page, teammate, successor, client_for):
     upload = SimpleUploadedFile("chart.png", _png(), content_type="image/png")
-    response = client_for(teammate).post(url("attachment-list", page_id=page.pk), {"file": upload})
+    response = client_for(teammate).post(
+        url("attachment-list", page_id=wiki_page.pk), {"file": upload}
+    )
     assert response.status_code == 201
     data = response.json()
     assert (data["name"], data["content_type"]) == ("chart.png", "image/png")
     reader = client_for(successor)
-    assert [a["id"] for a in reader.get(url("attachment-list", page_id=page.pk)).json()] == [
+    assert [a["id"] for a in reader.get(url("attachment-list", page_id=wiki_page.pk)).json()] == [
         data["id"]
     ]
     served = reader.get(data["download_url"])
@@ -650,10 +676,12 @@ def test_attachment_upload_list_download_and_delete(page, teammate, successor, c
     assert not Attachment.objects.exists()
 
 
-def test_a_text_file_downloads_as_an_attachment(page, teammate, client_for):
+def test_a_text_file_downloads_as_an_attachment(wiki_page, teammate, client_for):
     upload = SimpleUploadedFile("notes.txt", b"plain <script>\n", content_type="text/html")
     data = (
-        client_for(teammate).post(url("attachment-list", page_id=page.pk), {"file": upload}).json()
+        client_for(teammate)
+        .post(url("attachment-list", page_id=wiki_page.pk), {"file": upload})
+        .json()
     )
     served = client_for(teammate).get(data["download_url"])
     assert served["Content-Type"] == "text/plain"
@@ -670,18 +698,20 @@ def test_a_text_file_downloads_as_an_attachment(page, teammate, client_for):
     ],
 )
 def test_bad_uploads_are_refused_clearly_and_store_nothing(
-    name, content, claimed, words, settings, page, teammate, client_for
+    name, content, claimed, words, settings, wiki_page, teammate, client_for
 ):
     settings.WIKI_ATTACHMENT_MAX_BYTES = 1024
     upload = SimpleUploadedFile(name, content, content_type=claimed)
-    response = client_for(teammate).post(url("attachment-list", page_id=page.pk), {"file": upload})
+    response = client_for(teammate).post(
+        url("attachment-list", page_id=wiki_page.pk), {"file": upload}
+    )
     assert response.status_code == 400
     assert words in response.json()["detail"]
     assert not Attachment.objects.exists()
 
 
-def test_upload_without_a_file_is_400(page, teammate, client_for):
-    response = client_for(teammate).post(url("attachment-list", page_id=page.pk), {})
+def test_upload_without_a_file_is_400(wiki_page, teammate, client_for):
+    response = client_for(teammate).post(url("attachment-list", page_id=wiki_page.pk), {})
     assert response.status_code == 400
     assert "file" in response.json()["detail"]
 
@@ -690,7 +720,7 @@ def test_upload_without_a_file_is_400(page, teammate, client_for):
 
 
 def test_search_ranks_highlights_filters_and_hides_private(
-    space, public_space, page, teammate, manager, outsider, client_for
+    space, public_space, wiki_page, teammate, manager, outsider, client_for
 ):
     services.create_page(
         space=space, author=teammate, title="部署指南", body="如何部署服务到生产环境。", tags=["zh"]
@@ -736,18 +766,21 @@ def test_the_schema_documents_the_wiki_endpoints(client_for, teammate):
     assert any(p["name"] == "If-Match" for p in put["parameters"])
 
 
-def test_if_match_star_means_the_current_version(page, teammate, subject, client_for):
+def test_if_match_star_means_the_current_version(wiki_page, teammate, subject, client_for):
     services.publish_revision(
-        page=page, author=subject, body="Changed meanwhile.\n", base_revision=page.current_revision
+        page=wiki_page,
+        author=subject,
+        body="Changed meanwhile.\n",
+        base_revision=wiki_page.current_revision,
     )
     response = send(
         client_for(teammate),
         "put",
-        url("page-detail", page_id=page.pk),
+        url("page-detail", page_id=wiki_page.pk),
         {"body": "Deliberately replaced.\n"},
         If_Match="*",
     )
     assert response.status_code == 200
     assert (response.json()["status"], response.json()["merged"]) == ("saved", False)
-    assert Revision.objects.filter(page=page).count() == 3
-    assert Page.objects.get(pk=page.pk).current_revision.body == "Deliberately replaced.\n"
+    assert Revision.objects.filter(page=wiki_page).count() == 3
+    assert Page.objects.get(pk=wiki_page.pk).current_revision.body == "Deliberately replaced.\n"

@@ -20,8 +20,10 @@ def _upload(client, page, name, content, content_type):  # noqa: ANN001, ANN202
     return client.post(url, {"file": upload})
 
 
-def test_an_image_is_stored_and_served_inline_with_nosniff(page, teammate, successor, client_for):
-    response = _upload(client_for(teammate), page, "chart.png", _png(), "image/png")
+def test_an_image_is_stored_and_served_inline_with_nosniff(
+    wiki_page, teammate, successor, client_for
+):
+    response = _upload(client_for(teammate), wiki_page, "chart.png", _png(), "image/png")
     assert response.status_code == 302
     attachment = Attachment.objects.get()
     assert attachment.content_type == "image/png"
@@ -33,13 +35,15 @@ def test_an_image_is_stored_and_served_inline_with_nosniff(page, teammate, succe
     assert served["X-Content-Type-Options"] == "nosniff"
     assert served["Content-Disposition"].startswith("inline")
     view = client_for(successor).get(
-        reverse("wiki:page-view", kwargs={"key": page.space.key, "path": page.path})
+        reverse("wiki:page-view", kwargs={"key": wiki_page.space.key, "path": wiki_page.path})
     )
     assert f'<img src="/wiki/-/attachments/{attachment.pk}/"' in view.content.decode()
 
 
-def test_text_is_served_as_a_download(page, teammate, client_for):
-    _upload(client_for(teammate), page, "notes.html", b"<script>alert(1)</script>", "text/html")
+def test_text_is_served_as_a_download(wiki_page, teammate, client_for):
+    _upload(
+        client_for(teammate), wiki_page, "notes.html", b"<script>alert(1)</script>", "text/html"
+    )
     attachment = Attachment.objects.get()
     assert attachment.content_type == "text/plain"
     served = client_for(teammate).get(
@@ -49,43 +53,48 @@ def test_text_is_served_as_a_download(page, teammate, client_for):
     assert served["Content-Type"] == "text/plain"
 
 
-def test_oversize_files_are_refused(page, teammate, client_for, settings):
+def test_oversize_files_are_refused(wiki_page, teammate, client_for, settings):
     settings.WIKI_ATTACHMENT_MAX_BYTES = 100
-    response = _upload(client_for(teammate), page, "big.txt", b"x" * 101, "text/plain")
+    response = _upload(client_for(teammate), wiki_page, "big.txt", b"x" * 101, "text/plain")
     assert response.status_code == 400
     assert "the limit is 100 bytes" in response.content.decode()
     assert not Attachment.objects.exists()
 
 
-def test_empty_files_are_refused(page, teammate, client_for, media_root):
-    response = _upload(client_for(teammate), page, "empty.txt", b"", "text/plain")
+def test_empty_files_are_refused(wiki_page, teammate, client_for, media_root):
+    response = _upload(client_for(teammate), wiki_page, "empty.txt", b"", "text/plain")
     assert response.status_code == 400
     assert "empty" in response.content.decode()
     assert not Attachment.objects.exists()
     assert not any(media_root.rglob("*.txt"))
 
 
-def test_a_spoofed_image_is_refused(page, teammate, client_for, media_root):
-    response = _upload(client_for(teammate), page, "cat.png", b"#!/bin/sh\nrm -rf /\n", "image/png")
+def test_a_spoofed_image_is_refused(wiki_page, teammate, client_for, media_root):
+    response = _upload(
+        client_for(teammate), wiki_page, "cat.png", b"#!/bin/sh\nrm -rf /\n", "image/png"
+    )
     assert response.status_code == 400
     assert "claims to be image/png" in response.content.decode()
     assert not Attachment.objects.exists()
     assert not any(media_root.rglob("*.png"))
 
 
-def test_executables_are_refused(page, teammate, client_for):
+def test_executables_are_refused(wiki_page, teammate, client_for):
     elf = b"\x7fELF\x02\x01\x01" + b"\x00" * 60
-    response = _upload(client_for(teammate), page, "tool", elf, "application/octet-stream")
+    response = _upload(client_for(teammate), wiki_page, "tool", elf, "application/octet-stream")
     assert response.status_code == 400
     assert "not allowed" in response.content.decode()
     assert not Attachment.objects.exists()
 
 
 def test_readers_cannot_upload_and_outsiders_cannot_download(
-    page, teammate, successor, outsider, client_for
+    wiki_page, teammate, successor, outsider, client_for
 ):
-    assert _upload(client_for(successor), page, "a.txt", b"hello", "text/plain").status_code == 403
-    _upload(client_for(teammate), page, "a.txt", b"hello", "text/plain")
+    assert (
+        _upload(client_for(successor), wiki_page, "a.txt", b"hello", "text/plain").status_code
+        == 403
+    )
+    _upload(client_for(teammate), wiki_page, "a.txt", b"hello", "text/plain")
     attachment = Attachment.objects.get()
     url = reverse("wiki:attachment-download", kwargs={"attachment_id": attachment.pk})
     assert client_for(outsider).get(url).status_code == 404

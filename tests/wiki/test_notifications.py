@@ -11,9 +11,11 @@ from wiki.models import Notification
 pytestmark = pytest.mark.django_db
 
 
-def test_watchers_and_mentioned_readers_are_notified_once(page, teammate, successor, manager):
-    services.watch(user=successor, page=page)
-    result = edit(page, teammate, page.current_revision.body + "\nPing @manager and @outsider.\n")
+def test_watchers_and_mentioned_readers_are_notified_once(wiki_page, teammate, successor, manager):
+    services.watch(user=successor, page=wiki_page)
+    result = edit(
+        wiki_page, teammate, wiki_page.current_revision.body + "\nPing @manager and @outsider.\n"
+    )
     assert services.notify_watchers(revision_id=result.revision.pk) == 2
     assert services.notify_watchers(revision_id=result.revision.pk) == 0
     kinds = set(Notification.objects.values_list("user__username", "kind"))
@@ -21,16 +23,16 @@ def test_watchers_and_mentioned_readers_are_notified_once(page, teammate, succes
     assert kinds == {("successor", "change"), ("manager", "mention")}
 
 
-def test_a_mention_already_in_the_text_does_not_notify_again(page, teammate, manager):
-    first = edit(page, teammate, "Hi @manager\n")
+def test_a_mention_already_in_the_text_does_not_notify_again(wiki_page, teammate, manager):
+    first = edit(wiki_page, teammate, "Hi @manager\n")
     services.notify_watchers(revision_id=first.revision.pk)
-    second = edit(page, teammate, "Hi @manager\nMore.\n")
+    second = edit(wiki_page, teammate, "Hi @manager\nMore.\n")
     services.notify_watchers(revision_id=second.revision.pk)
     assert Notification.objects.filter(user=manager, kind="mention").count() == 1
 
 
-def test_comment_mentions_notify(page, successor, manager, teammate):
-    comment = services.add_comment(page=page, author=successor, body="@manager please check")
+def test_comment_mentions_notify(wiki_page, successor, manager, teammate):
+    comment = services.add_comment(page=wiki_page, author=successor, body="@manager please check")
     services.notify_comment(comment_id=comment.pk)
     mention = Notification.objects.get(user=manager)
     assert mention.kind == "mention"
@@ -38,9 +40,9 @@ def test_comment_mentions_notify(page, successor, manager, teammate):
     assert Notification.objects.get(user=teammate).kind == "comment"
 
 
-def test_notification_page_lists_and_marks_read(page, teammate, successor, client_for):
-    services.watch(user=successor, page=page)
-    result = edit(page, teammate, "changed\n")
+def test_notification_page_lists_and_marks_read(wiki_page, teammate, successor, client_for):
+    services.watch(user=successor, page=wiki_page)
+    result = edit(wiki_page, teammate, "changed\n")
     services.notify_watchers(revision_id=result.revision.pk)
     client = client_for(successor)
     html = client.get(reverse("wiki:notification-list")).content.decode()
@@ -49,14 +51,14 @@ def test_notification_page_lists_and_marks_read(page, teammate, successor, clien
     assert not Notification.objects.filter(read_at__isnull=True).exists()
 
 
-def test_watch_toggle_by_htmx(page, successor, client_for):
-    url = reverse("wiki:page-watch", kwargs={"key": page.space.key, "path": page.path})
+def test_watch_toggle_by_htmx(wiki_page, successor, client_for):
+    url = reverse("wiki:page-watch", kwargs={"key": wiki_page.space.key, "path": wiki_page.path})
     client = client_for(successor)
     response = client.post(url, {"action": "watch"}, headers={"HX-Request": "true"})
     assert "Stop watching" in response.content.decode()
-    assert page.watches.filter(user=successor).exists()
+    assert wiki_page.watches.filter(user=successor).exists()
     client.post(url, {"action": "unwatch"})
-    assert not page.watches.filter(user=successor).exists()
+    assert not wiki_page.watches.filter(user=successor).exists()
 
 
 @pytest.mark.broker

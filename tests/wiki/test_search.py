@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from wiki import selectors, services
+from wiki.selectors import search as search_selectors
 
 pytestmark = pytest.mark.django_db
 
@@ -109,14 +110,14 @@ def test_search_page_filters_and_reports_a_hidden_space_as_404(
     assert empty.status_code == 200 and empty.context["hits"] == []
 
 
-def test_renamed_pages_are_found_by_their_new_title(space, page, teammate):
-    services.rename_page(page=page, by=teammate, new_title="Shipping handbook")
+def test_renamed_pages_are_found_by_their_new_title(space, wiki_page, teammate):
+    services.rename_page(page=wiki_page, by=teammate, new_title="Shipping handbook")
     hits = selectors.search_pages(user=teammate, query="shipping")
     assert [hit.page.title for hit in hits] == ["Shipping handbook"]
 
 
 def test_common_words_rank_title_matches_and_the_most_recent_pages(space, teammate, monkeypatch):
-    monkeypatch.setattr(selectors, "RANK_CANDIDATES", 2)
+    monkeypatch.setattr(search_selectors, "RANK_CANDIDATES", 2)
     for number in range(4):
         services.create_page(
             space=space, author=teammate, title=f"Note {number}", body="kubernetes kubernetes"

@@ -11,34 +11,34 @@ from wiki.models import Page, PageLink, PageRedirect, Revision, Role
 pytestmark = pytest.mark.django_db
 
 
-def test_it_saves_a_revision_with_rendered_html_and_toc(page, teammate):
-    result = edit(page, teammate, "# Title\n\nHello **world**.\n", summary="rewrite")
+def test_it_saves_a_revision_with_rendered_html_and_toc(wiki_page, teammate):
+    result = edit(wiki_page, teammate, "# Title\n\nHello **world**.\n", summary="rewrite")
     assert result.status == "saved"
     revision = result.revision
     assert revision.number == 2
     assert "<strong>world</strong>" in revision.rendered_html
     assert revision.toc[0]["text"] == "Title"
     assert revision.summary == "rewrite"
-    page.refresh_from_db()
-    assert page.current_revision == revision
+    wiki_page.refresh_from_db()
+    assert wiki_page.current_revision == revision
 
 
-def test_it_stores_crlf_as_lf(page, teammate):
-    result = edit(page, teammate, "one\r\ntwo\r\n")
+def test_it_stores_crlf_as_lf(wiki_page, teammate):
+    result = edit(wiki_page, teammate, "one\r\ntwo\r\n")
     assert result.revision.body == "one\ntwo\n"
 
 
-def test_it_reports_unchanged_and_adds_no_revision(page, teammate):
-    body = page.current_revision.body
-    result = edit(page, teammate, body)
+def test_it_reports_unchanged_and_adds_no_revision(wiki_page, teammate):
+    body = wiki_page.current_revision.body
+    result = edit(wiki_page, teammate, body)
     assert result.status == "unchanged"
-    assert page.revisions.count() == 1
+    assert wiki_page.revisions.count() == 1
 
 
-def test_it_merges_a_stale_edit_that_does_not_overlap(page, teammate, subject):
-    base = page.current_revision
-    edit(page, subject, base.body.replace("Run make rollback.", "Run make rollback now."))
-    result = edit(page, teammate, base.body.replace("Intro line.", "Better intro."), base=base)
+def test_it_merges_a_stale_edit_that_does_not_overlap(wiki_page, teammate, subject):
+    base = wiki_page.current_revision
+    edit(wiki_page, subject, base.body.replace("Run make rollback.", "Run make rollback now."))
+    result = edit(wiki_page, teammate, base.body.replace("Intro line.", "Better intro."), base=base)
     assert result.status == "merged"
     assert result.notice
     assert "Better intro." in result.revision.body
@@ -47,36 +47,38 @@ def test_it_merges_a_stale_edit_that_does_not_overlap(page, teammate, subject):
     assert result.revision.base_revision == base
 
 
-def test_it_refuses_an_overlapping_stale_edit_and_saves_nothing(page, teammate, subject):
-    base = page.current_revision
-    edit(page, subject, base.body.replace("Intro line.", "Their intro."))
-    count = Revision.objects.filter(page=page).count()
+def test_it_refuses_an_overlapping_stale_edit_and_saves_nothing(wiki_page, teammate, subject):
+    base = wiki_page.current_revision
+    edit(wiki_page, subject, base.body.replace("Intro line.", "Their intro."))
+    count = Revision.objects.filter(page=wiki_page).count()
     with pytest.raises(services.ConflictError) as caught:
-        edit(page, teammate, base.body.replace("Intro line.", "My intro."), base=base)
+        edit(wiki_page, teammate, base.body.replace("Intro line.", "My intro."), base=base)
     conflict = caught.value
     assert conflict.submitted.startswith("My intro.")
     assert conflict.current_revision.body.startswith("Their intro.")
     assert "My intro." in conflict.merge.with_markers
     assert "Their intro." in conflict.merge.with_markers
-    assert Revision.objects.filter(page=page).count() == count
+    assert Revision.objects.filter(page=wiki_page).count() == count
 
 
-def test_a_reader_cannot_edit(page, successor):
+def test_a_reader_cannot_edit(wiki_page, successor):
     with pytest.raises(PermissionDenied):
-        edit(page, successor, "vandalism")
+        edit(wiki_page, successor, "vandalism")
 
 
-def test_it_edits_one_section(page, teammate):
+def test_it_edits_one_section(wiki_page, teammate):
     sections = {
         s.title: s.index
-        for s in __import__("wiki.rendering").rendering.split_sections(page.current_revision.body)
+        for s in __import__("wiki.rendering").rendering.split_sections(
+            wiki_page.current_revision.body
+        )
     }
     result = services.edit_section(
-        page=page,
+        page=wiki_page,
         author=teammate,
         index=sections["Rollback"],
         text="## Rollback\n\nCall the on-call engineer.\n",
-        base_revision=page.current_revision,
+        base_revision=wiki_page.current_revision,
     )
     assert "Call the on-call engineer." in result.revision.body
     assert "Run make deploy." in result.revision.body
@@ -143,7 +145,7 @@ def test_move_then_move_back_keeps_every_url(space, teammate):
     assert PageRedirect.objects.get(old_path="a/b").page == b
 
 
-def test_titles_are_unique_in_a_space(space, page, teammate):
+def test_titles_are_unique_in_a_space(space, wiki_page, teammate):
     with pytest.raises(services.PageTitleTakenError):
         services.create_page(space=space, author=teammate, title="deploy GUIDE")
     assert Page.objects.filter(space=space).count() == 1
@@ -166,21 +168,21 @@ def test_chinese_titles_keep_their_characters_in_the_url(space, teammate):
     assert page.path == "部署指南"
 
 
-def test_trash_and_undelete(space, page, teammate):
+def test_trash_and_undelete(space, wiki_page, teammate):
     source = services.create_page(
         space=space, author=teammate, title="Index", body="[[Deploy guide]]"
     )
-    services.delete_page(page=page, by=teammate)
-    page.refresh_from_db()
-    assert page.is_deleted
+    services.delete_page(page=wiki_page, by=teammate)
+    wiki_page.refresh_from_db()
+    assert wiki_page.is_deleted
     with pytest.raises(__import__("django.http").http.Http404):
-        selectors.get_page_for_user(user=teammate, space_key="platform", path=page.path)
+        selectors.get_page_for_user(user=teammate, space_key="platform", path=wiki_page.path)
     source.refresh_from_db()
     assert "wikilink-missing" in source.current_revision.rendered_html
-    assert list(selectors.list_trash(space=space)) == [page]
-    services.undelete_page(page=page, by=teammate)
-    page.refresh_from_db()
-    assert not page.is_deleted
+    assert list(selectors.list_trash(space=space)) == [wiki_page]
+    services.undelete_page(page=wiki_page, by=teammate)
+    wiki_page.refresh_from_db()
+    assert not wiki_page.is_deleted
     source.refresh_from_db()
     assert "wikilink-missing" not in source.current_revision.rendered_html
     actions = set(
@@ -189,61 +191,61 @@ def test_trash_and_undelete(space, page, teammate):
     assert {"page.deleted", "page.undeleted"} <= actions
 
 
-def test_undelete_refuses_when_the_title_was_reused(space, page, teammate):
-    services.delete_page(page=page, by=teammate)
+def test_undelete_refuses_when_the_title_was_reused(space, wiki_page, teammate):
+    services.delete_page(page=wiki_page, by=teammate)
     services.create_page(space=space, author=teammate, title="Deploy guide", body="new")
-    page.refresh_from_db()
+    wiki_page.refresh_from_db()
     with pytest.raises(services.PageTitleTakenError):
-        services.undelete_page(page=page, by=teammate)
-    page.refresh_from_db()
-    assert page.is_deleted
+        services.undelete_page(page=wiki_page, by=teammate)
+    wiki_page.refresh_from_db()
+    assert wiki_page.is_deleted
 
 
-def test_delete_refuses_a_page_with_children(space, page, teammate):
-    services.create_page(space=space, author=teammate, title="Sub", parent=page)
+def test_delete_refuses_a_page_with_children(space, wiki_page, teammate):
+    services.create_page(space=space, author=teammate, title="Sub", parent=wiki_page)
     with pytest.raises(services.PageHasChildrenError):
-        services.delete_page(page=page, by=teammate)
-    page.refresh_from_db()
-    assert not page.is_deleted
+        services.delete_page(page=wiki_page, by=teammate)
+    wiki_page.refresh_from_db()
+    assert not wiki_page.is_deleted
 
 
-def test_restore_creates_a_new_revision(page, teammate, subject):
-    first = page.current_revision
-    edit(page, teammate, "changed\n")
-    new = services.restore_revision(page=page, revision=first, by=subject)
+def test_restore_creates_a_new_revision(wiki_page, teammate, subject):
+    first = wiki_page.current_revision
+    edit(wiki_page, teammate, "changed\n")
+    new = services.restore_revision(page=wiki_page, revision=first, by=subject)
     assert new.number == 3
     assert new.body == first.body
-    assert Revision.objects.filter(page=page).count() == 3
+    assert Revision.objects.filter(page=wiki_page).count() == 3
     assert AuditEvent.objects.filter(action="page.revision_restored").exists()
 
 
-def test_reassign_pages_moves_ownership_and_audits(space, page, teammate, successor):
+def test_reassign_pages_moves_ownership_and_audits(space, wiki_page, teammate, successor):
     other = services.create_page(space=space, author=teammate, title="Other")
     count = services.reassign_pages(from_user=teammate, to_user=successor, by=None)
     assert count == 2
-    for each in (page, other):
+    for each in (wiki_page, other):
         assert list(each.owners.all()) == [successor]
     assert list(selectors.list_stale_pages(user=successor, owner=teammate)) == []
     assert AuditEvent.objects.filter(action="page.owners_reassigned").count() == 1
 
 
-def test_stale_pages_and_verification(page, teammate, manager):
+def test_stale_pages_and_verification(wiki_page, teammate, manager):
     import datetime
 
-    services.set_review_by(page=page, by=teammate, review_by=datetime.date(2020, 1, 1))
-    assert list(selectors.list_stale_pages(user=teammate, space=page.space)) == [page]
-    assert list(selectors.list_stale_pages(user=teammate, owner=teammate)) == [page]
-    services.mark_verified(page=page, by=teammate)
-    page.refresh_from_db()
-    assert page.verified_by == teammate
-    assert page.review_by > datetime.date.today()
-    assert list(selectors.list_stale_pages(user=teammate, space=page.space)) == []
+    services.set_review_by(page=wiki_page, by=teammate, review_by=datetime.date(2020, 1, 1))
+    assert list(selectors.list_stale_pages(user=teammate, space=wiki_page.space)) == [wiki_page]
+    assert list(selectors.list_stale_pages(user=teammate, owner=teammate)) == [wiki_page]
+    services.mark_verified(page=wiki_page, by=teammate)
+    wiki_page.refresh_from_db()
+    assert wiki_page.verified_by == teammate
+    assert wiki_page.review_by > datetime.date.today()
+    assert list(selectors.list_stale_pages(user=teammate, space=wiki_page.space)) == []
 
 
-def test_only_owners_or_admins_verify(page, subject, manager):
+def test_only_owners_or_admins_verify(wiki_page, subject, manager):
     with pytest.raises(PermissionDenied):
-        services.mark_verified(page=page, by=subject)
-    services.mark_verified(page=page, by=manager)
+        services.mark_verified(page=wiki_page, by=subject)
+    services.mark_verified(page=wiki_page, by=manager)
 
 
 def test_space_keeps_an_admin(space, manager):
@@ -289,8 +291,10 @@ def test_links_the_quick_scan_misses_still_resolve(space, teammate):
     assert PageLink.objects.get(from_page=source).to_page == odd
 
 
-def test_owned_pages_are_listed_only_where_the_reader_may_look(space, page, teammate, outsider):
-    assert list(selectors.list_owned_pages(user=teammate, owner=teammate)) == [page]
+def test_owned_pages_are_listed_only_where_the_reader_may_look(
+    space, wiki_page, teammate, outsider
+):
+    assert list(selectors.list_owned_pages(user=teammate, owner=teammate)) == [wiki_page]
     assert list(selectors.list_owned_pages(user=outsider, owner=teammate)) == []
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from core.models import AuditEvent
 from tests.wiki.conftest import png_bytes
 from wiki import services
-from wiki.models import Attachment, Page, Role
+from wiki.models import Attachment, Page, Role, Space
 from wiki.space_archive import (
     SpaceArchiveError,
     archive_bytes,
@@ -345,7 +345,7 @@ def test_api_import_of_a_bad_zip_is_400_and_creates_no_space(manager, client_for
     )
     assert response.status_code == 400
     assert "not a readable zip" in response.json()["detail"]
-    assert not services.Space.objects.filter(key="copy").exists()
+    assert not Space.objects.filter(key="copy").exists()
     missing = client_for(manager).post(
         reverse("api:wiki:space-import-new"), {"name": "Copy", "key": "copy"}
     )
@@ -434,4 +434,4 @@ def test_command_line_export_and_import(tree, manager, teammate, tmp_path):
     broken.write_bytes(b"not a zip")
     with pytest.raises(CommandError, match="not a readable zip"):
         call_command("import_space", str(broken), "other", by="manager", name="Other")
-    assert not services.Space.objects.filter(key="other").exists()
+    assert not Space.objects.filter(key="other").exists()

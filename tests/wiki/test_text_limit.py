@@ -20,13 +20,13 @@ def _url(name, page):  # noqa: ANN001, ANN202
 
 
 def test_the_edit_form_refuses_a_too_long_text_and_keeps_it(
-    page, teammate, client_for, small_limit
+    wiki_page, teammate, client_for, small_limit
 ):  # noqa: ANN001
     too_long = "word " * 500  # 2,500 characters
     revisions = Revision.objects.count()
     response = client_for(teammate).post(
-        _url("wiki:page-edit", page),
-        {"body": too_long, "summary": "", "base": page.current_revision.number},
+        _url("wiki:page-edit", wiki_page),
+        {"body": too_long, "summary": "", "base": wiki_page.current_revision.number},
     )
     assert response.status_code == 400
     html = response.content.decode()
@@ -52,14 +52,14 @@ def test_the_preview_says_the_text_is_too_long(space, teammate, client_for, smal
     assert "the most a page may hold is 2,000" in response.content.decode()
 
 
-def test_the_api_refuses_a_too_long_body(page, teammate, client_for, small_limit) -> None:  # noqa: ANN001
+def test_the_api_refuses_a_too_long_body(wiki_page, teammate, client_for, small_limit) -> None:  # noqa: ANN001
     client = client_for(teammate)
-    url = f"/api/wiki/pages/{page.pk}/"
+    url = f"/api/wiki/pages/{wiki_page.pk}/"
     etag = client.get(url)["ETag"]
     response = client.patch(
         url, {"body": "z" * 2001}, content_type="application/json", HTTP_IF_MATCH=etag
     )
     assert response.status_code == 400, response.content
     assert "the most a page may hold" in response.json()["detail"]
-    page.refresh_from_db()
-    assert page.current_revision.body.startswith("Intro line.")
+    wiki_page.refresh_from_db()
+    assert wiki_page.current_revision.body.startswith("Intro line.")

@@ -37,11 +37,11 @@ def _views(space, page):  # noqa: ANN001, ANN202
 
 @pytest.mark.parametrize("persona", list(RANK))
 def test_each_persona_gets_the_right_status_on_every_view(
-    request, persona, space, page, client_for
+    request, persona, space, wiki_page, client_for
 ):
     user = request.getfixturevalue(persona)
     client = client_for(user)
-    for name, kwargs, need in _views(space, page):
+    for name, kwargs, need in _views(space, wiki_page):
         response = client.get(reverse(name, kwargs=kwargs))
         if RANK[persona] == 0:
             expected = 404  # a private space does not reveal that it exists
@@ -52,9 +52,9 @@ def test_each_persona_gets_the_right_status_on_every_view(
         assert response.status_code == expected, (name, persona, response.status_code)
 
 
-def test_anonymous_is_sent_to_log_in(space, page, client_for):
+def test_anonymous_is_sent_to_log_in(space, wiki_page, client_for):
     client = client_for(None)
-    for name, kwargs, _need in _views(space, page):
+    for name, kwargs, _need in _views(space, wiki_page):
         response = client.get(reverse(name, kwargs=kwargs))
         assert response.status_code == 302, name
         assert response["Location"].startswith(reverse("login"))
@@ -62,9 +62,9 @@ def test_anonymous_is_sent_to_log_in(space, page, client_for):
         assert client.get(reverse(name)).status_code == 302
 
 
-def test_outsider_gets_404_for_posts_too(space, page, outsider, client_for):
+def test_outsider_gets_404_for_posts_too(space, wiki_page, outsider, client_for):
     client = client_for(outsider)
-    key, path = space.key, page.path
+    key, path = space.key, wiki_page.path
     posts = [
         reverse("wiki:page-edit", kwargs={"key": key, "path": path}),
         reverse("wiki:revision-restore", kwargs={"key": key, "path": path, "number": 1}),
@@ -108,8 +108,8 @@ def test_public_space_is_readable_by_outsiders_but_not_editable(
         ("wiki:page-delete", "delete"),
     ],
 )
-def test_wrong_methods_answer_405(name, method, space, page, teammate, client_for):
-    kwargs = {"key": space.key, "path": page.path}
+def test_wrong_methods_answer_405(name, method, space, wiki_page, teammate, client_for):
+    kwargs = {"key": space.key, "path": wiki_page.path}
     if name == "wiki:revision-restore":
         kwargs["number"] = 1
     response = getattr(client_for(teammate), method)(reverse(name, kwargs=kwargs))
@@ -131,17 +131,18 @@ def test_wrong_methods_on_space_level_views_answer_405(name, method, space, team
     assert response.status_code == 405
 
 
-def test_htmx_requests_get_partials_and_others_full_pages(space, page, teammate, client_for):
+def test_htmx_requests_get_partials_and_others_full_pages(space, wiki_page, teammate, client_for):
     client = client_for(teammate)
     urls = [
-        reverse("wiki:page-view", kwargs={"key": space.key, "path": page.path}),
-        reverse("wiki:page-history", kwargs={"key": space.key, "path": page.path}),
-        reverse("wiki:page-diff", kwargs={"key": space.key, "path": page.path}) + "?from=1&to=1",
+        reverse("wiki:page-view", kwargs={"key": space.key, "path": wiki_page.path}),
+        reverse("wiki:page-history", kwargs={"key": space.key, "path": wiki_page.path}),
+        reverse("wiki:page-diff", kwargs={"key": space.key, "path": wiki_page.path})
+        + "?from=1&to=1",
         reverse("wiki:space-detail", kwargs={"key": space.key}),
         reverse("wiki:search") + "?q=deploy",
         reverse("wiki:notification-list"),
         reverse("wiki:space-stale", kwargs={"key": space.key}),
-        reverse("wiki:page-children", kwargs={"key": space.key, "path": page.path}),
+        reverse("wiki:page-children", kwargs={"key": space.key, "path": wiki_page.path}),
     ]
     for url in urls:
         full = client.get(url)
@@ -244,11 +245,11 @@ def _posts(space, page):  # noqa: ANN001, ANN202
 
 @pytest.mark.parametrize("persona", list(RANK))
 def test_each_persona_gets_the_right_status_on_every_post(
-    request, persona, space, page, client_for, settings, tmp_path
+    request, persona, space, wiki_page, client_for, settings, tmp_path
 ):
     settings.MEDIA_ROOT = tmp_path
     client = client_for(request.getfixturevalue(persona))
-    for name, kwargs, data, need, success in _posts(space, page):
+    for name, kwargs, data, need, success in _posts(space, wiki_page):
         response = client.post(reverse(name, kwargs=kwargs), data())
         if RANK[persona] == 0:
             expected = 404
@@ -259,12 +260,12 @@ def test_each_persona_gets_the_right_status_on_every_post(
         assert response.status_code == expected, (name, persona, response.status_code)
 
 
-def test_anonymous_posts_are_sent_to_log_in_and_change_nothing(space, page, client_for):
+def test_anonymous_posts_are_sent_to_log_in_and_change_nothing(space, wiki_page, client_for):
     client = client_for(None)
-    for name, kwargs, data, _need, _success in _posts(space, page):
+    for name, kwargs, data, _need, _success in _posts(space, wiki_page):
         response = client.post(reverse(name, kwargs=kwargs), data())
         assert response.status_code == 302, name
         assert response["Location"].startswith(reverse("login"))
-    page.refresh_from_db()
-    assert page.current_revision.number == 1
-    assert not page.is_deleted
+    wiki_page.refresh_from_db()
+    assert wiki_page.current_revision.number == 1
+    assert not wiki_page.is_deleted

@@ -7,7 +7,7 @@ from django.contrib.postgres.search import SearchVector
 from django.db import migrations
 from django.db.models import Value
 
-from wiki.text import cjk_bigrams
+from core.cjk import cjk_bigrams
 
 
 def fill_title_vectors(apps, schema_editor) -> None:  # noqa: ANN001

@@ -7,7 +7,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.http import Http404
 
-from wiki import selectors, services, space_archive
+from wiki import space_archive
+from wiki.errors import WikiPermissionError
+from wiki.selectors.spaces import get_space_for_user
 
 
 class Command(BaseCommand):
@@ -23,13 +25,13 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No user is called {options['by']!r}.")
         try:
-            space = selectors.get_space_for_user(user=user, key=options["key"])
+            space = get_space_for_user(user=user, key=options["key"])
             archive = space_archive.export_space_archive(space=space, by=user)
         except Http404 as error:
             raise CommandError(
                 f"{options['by']} cannot read a space {options['key']!r}."
             ) from error
-        except services.WikiPermissionError as error:
+        except WikiPermissionError as error:
             raise CommandError(str(error)) from error
         output = Path(options["output"])
         with archive, output.open("wb") as target:

@@ -7,7 +7,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.http import Http404
 
-from wiki import selectors, services, space_archive
+from wiki import space_archive
+from wiki.errors import WikiError, WikiPermissionError
+from wiki.selectors.spaces import get_space_for_user
+from wiki.services.spaces import create_space
 
 
 class Command(BaseCommand):
@@ -29,9 +32,9 @@ class Command(BaseCommand):
         try:
             with transaction.atomic(), path.open("rb") as archive:
                 if options["name"]:
-                    space = services.create_space(name=options["name"], key=options["key"], by=user)
+                    space = create_space(name=options["name"], key=options["key"], by=user)
                 else:
-                    space = selectors.get_space_for_user(user=user, key=options["key"])
+                    space = get_space_for_user(user=user, key=options["key"])
                 report = space_archive.import_space_archive(
                     space=space, archive_file=archive, by=user
                 )
@@ -39,7 +42,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{options['by']} cannot read a space {options['key']!r}."
             ) from error
-        except (services.WikiError, services.WikiPermissionError) as error:
+        except (WikiError, WikiPermissionError) as error:
             raise CommandError(str(error)) from error
         self.stdout.write(
             f"Imported {report.pages} pages and {report.attachments} attachments into {space.key}."

@@ -8,8 +8,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.models import Team
-from wiki import services
 from wiki.models import Space
+from wiki.services.pages import create_page
+from wiki.services.spaces import create_space
+from wiki.services.templates import create_template
 
 SPACE_KEY = "demo"
 
@@ -99,18 +101,16 @@ class Command(BaseCommand):
         if user is None or team is None:
             raise CommandError("Run `manage.py seed_demo` first: it creates the demo user.")
         with transaction.atomic():
-            space = services.create_space(
+            space = create_space(
                 name="Demo space",
                 key=SPACE_KEY,
                 by=user,
                 description="Pages that show the wiki: links, tables, code, Chinese text.",
                 team=team,
             )
-            home = services.create_page(space=space, author=user, title="Home", body=HOME)
-            services.create_page(
-                space=space, author=user, title="Deploy guide", body=DEPLOY, tags=["ops"]
-            )
-            services.create_page(
+            home = create_page(space=space, author=user, title="Home", body=HOME)
+            create_page(space=space, author=user, title="Deploy guide", body=DEPLOY, tags=["ops"])
+            create_page(
                 space=space,
                 author=user,
                 title="On-call handbook",
@@ -119,6 +119,6 @@ class Command(BaseCommand):
                 tags=["ops", "on-call"],
                 review_by=timezone.localdate() - timedelta(days=3),
             )
-            services.create_page(space=space, author=user, title="部署指南", body=CHINESE)
-            services.create_template(space=space, by=user, name="Incident review", body=TEMPLATE)
+            create_page(space=space, author=user, title="部署指南", body=CHINESE)
+            create_template(space=space, by=user, name="Incident review", body=TEMPLATE)
         self.stdout.write("Created the demo wiki space.")

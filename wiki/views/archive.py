@@ -1,7 +1,7 @@
 """HTML views for exporting a space as a zip and importing one into an empty space.
 
-Two buttons on the space page (admins only), kept apart from ``wiki.views`` so the
-export/import feature lives in one place with ``wiki.space_archive`` and ``wiki.api``.
+Two buttons on the space page (admins only); the work is ``wiki.space_archive``'s, the
+REST twins are ``wiki.api.archive``.
 """
 
 from __future__ import annotations
@@ -13,27 +13,26 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from wiki import selectors, services, space_archive
+from wiki import space_archive
+from wiki.errors import WikiError
+from wiki.http import space_archive_response
+from wiki.selectors.spaces import get_space_for_user
 
 
 @login_required
 @require_GET
 def space_export(request: HttpRequest, key: str) -> FileResponse:
     """Download the space as a zip of Markdown files and attachments (admins)."""
-    space = selectors.get_space_for_user(user=request.user, key=key)
+    space = get_space_for_user(user=request.user, key=key)
     archive = space_archive.export_space_archive(space=space, by=request.user)
-    response = FileResponse(
-        archive, as_attachment=True, filename=f"{space.key}.zip", content_type="application/zip"
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return space_archive_response(space, archive)
 
 
 @login_required
 @require_POST
 def space_import(request: HttpRequest, key: str) -> HttpResponse:
     """Fill an empty space from an uploaded export zip (admins); all pages or none."""
-    space = selectors.get_space_for_user(user=request.user, key=key)
+    space = get_space_for_user(user=request.user, key=key)
     upload = request.FILES.get("file")
     if upload is None:
         messages.error(request, _("Choose a zip file exported from a Tacit space."))
@@ -42,7 +41,7 @@ def space_import(request: HttpRequest, key: str) -> HttpResponse:
         report = space_archive.import_space_archive(
             space=space, archive_file=upload, by=request.user
         )
-    except services.WikiError as error:
+    except WikiError as error:
         messages.error(request, str(error))
         return redirect("wiki:space-detail", key=space.key)
     messages.success(

@@ -1,0 +1,96 @@
+"""Who may read a space and which role a user holds in it: the one access rule."""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from wiki.errors import WikiPermissionError
+from wiki.models import (
+    ROLE_RANK,
+    Page,
+    Role,
+    Space,
+    SpaceRole,
+)
+
+
+def _roles_of(user: AbstractBaseUser) -> QuerySet[SpaceRole]:
+    """Role rows that apply to ``user``: their own and their teams'."""
+    return SpaceRole.objects.filter(Q(user=user) | Q(team__memberships__user=user))
+
+
+def readable_spaces_q(user: AbstractBaseUser, prefix: str = "") -> Q:
+    """A filter for spaces ``user`` may read; it matches nothing for anonymous users.
+
+    ``prefix`` is the lookup path to the space, e.g. ``"space__"`` when filtering pages.
+    """
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    if prefix not in ("", "space__"):
+        raise ValueError(f"unsupported prefix {prefix!r}")
+    space_ref = OuterRef("space_id" if prefix else "pk")
+    has_role = Exists(_roles_of(user).filter(space=space_ref))
+    return Q(**{f"{prefix}is_private": False}) | Q(has_role)
+
+
+def get_space_role(*, user: AbstractBaseUser, space: Space) -> str | None:
+    """The user's strongest role in ``space`` (reader at least in a public space), or None."""
+    if not user.is_authenticated:
+        return None
+    roles = set(_roles_of(user).filter(space=space).values_list("role", flat=True))
+    if not space.is_private:
+        roles.add(Role.READER)
+    if not roles:
+        return None
+    return max(roles, key=lambda role: ROLE_RANK[Role(role)])
+
+
+def role_at_least(actual: str | None, role: str) -> bool:
+    """Whether ``actual`` (None: no role) is ``role`` or stronger, by ``ROLE_RANK``."""
+    return actual is not None and ROLE_RANK[Role(actual)] >= ROLE_RANK[Role(role)]
+
+
+@dataclass(frozen=True)
+class SpaceAccess:
+    """A user's role in one space, looked up once, and the checks views make with it."""
+
+    space: Space
+    role: str | None
+
+    def has(self, role: str) -> bool:
+        return role_at_least(self.role, role)
+
+    def require(self, role: str) -> None:
+        """Raise ``WikiPermissionError`` (403) unless the role is ``role`` or stronger."""
+        if not self.has(role):
+            raise WikiPermissionError(
+                _("You need the %(role)s role in this space.") % {"role": role}
+            )
+
+
+def get_space_access(*, user: AbstractBaseUser, space: Space) -> SpaceAccess:
+    """The user's role in ``space``, for several checks at the cost of one query."""
+    return SpaceAccess(space=space, role=get_space_role(user=user, space=space))
+
+
+def has_space_role(*, user: AbstractBaseUser, space: Space, role: str) -> bool:
+    """Whether the user holds ``role`` or a stronger one in ``space``."""
+    return role_at_least(get_space_role(user=user, space=space), role)
+
+
+def readable_pages(*, user: AbstractBaseUser, include_deleted: bool = False) -> QuerySet[Page]:
+    """Pages in spaces the user may read; trash only when asked for."""
+    pages = Page.objects.filter(readable_spaces_q(user, prefix="space__"))
+    if not include_deleted:
+        pages = pages.filter(deleted_at__isnull=True)
+    return pages
+
+
+def require_space_role(user: AbstractBaseUser, space: Space, role: str) -> None:
+    """Raise ``WikiPermissionError`` (403) unless ``user`` holds ``role`` or a stronger one.
+
+    The one role check of the wiki: services, HTML views and API views all call it.
+    """
+    get_space_access(user=user, space=space).require(role)

@@ -1,0 +1,126 @@
+"""Rendering Markdown for a space and building page URLs (reads only)."""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from wiki.errors import TextTooLongError
+from wiki.models import (
+    Page,
+    Space,
+)
+from wiki.rendering import (
+    RenderedMarkdown,
+    ResolvedLink,
+    WikiLink,
+    render_markdown,
+)
+from wiki.selectors.access import readable_spaces_q
+
+
+def page_url(page: Page) -> str:
+    return reverse("wiki:page-view", kwargs={"key": page.space.key, "path": page.path})
+
+
+def new_page_url(space_key: str, title: str) -> str:
+    from urllib.parse import urlencode
+
+    base = reverse("wiki:page-create", kwargs={"key": space_key})
+    return f"{base}?{urlencode({'title': title})}"
+
+
+# A quick scan for [[...]] so that the pages a text links to are fetched in one query before
+# rendering; the renderer's own parser stays the authority (anything this misses is looked up
+# when the renderer asks for it).
+_LINK_HINT_RE = re.compile(r"\[\[([^\[\]|\n]+)")
+
+
+_SPACE_HINT_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_-]*):(?=\S)(.+)$")
+
+
+def _link_hints(space: Space, body: str) -> set[tuple[str, str]]:
+    """(space key, lowercased title) pairs that ``body`` probably links to."""
+    hints: set[tuple[str, str]] = set()
+    for raw in _LINK_HINT_RE.findall(body):
+        target = " ".join(raw.split())
+        if not target:
+            continue
+        hints.add((space.key, target.lower()))
+        prefixed = _SPACE_HINT_RE.match(target)
+        if prefixed:
+            hints.add((prefixed.group(1), prefixed.group(2).strip().lower()))
+    return hints
+
+
+def _lookup_targets(
+    space: Space, wanted: set[tuple[str, str]], viewer: AbstractBaseUser | None
+) -> dict[tuple[str, str], Page]:
+    """Live pages for (space key, lowercased title) pairs, in one query.
+
+    Pages of other spaces count only where ``viewer`` may read that space: otherwise a
+    preview of ``[[secret:Title]]`` would tell anyone whether a private page exists.
+    """
+    if not wanted:
+        return {}
+    by_space: dict[str, set[str]] = {}
+    for key, title in wanted:
+        by_space.setdefault(key, set()).add(title)
+    condition = Q()
+    for key, titles in by_space.items():
+        condition |= Q(space__key=key, title_lower__in=titles)
+    visible = Q(space=space)
+    if viewer is not None:
+        visible |= readable_spaces_q(viewer, prefix="space__")
+    pages = (
+        Page.objects.filter(deleted_at__isnull=True)
+        .filter(visible)
+        .annotate(title_lower=Lower("title"))
+        .filter(condition)
+        .select_related("space")
+    )
+    return {(page.space.key, page.title.lower()): page for page in pages}
+
+
+def render_body(
+    *, space: Space, body: str, viewer: AbstractBaseUser | None
+) -> tuple[RenderedMarkdown, dict[tuple[str, str], Page]]:
+    """Render Markdown for a page in ``space``, resolving wikilinks to pages or red links.
+
+    ``viewer`` is whose rights decide which other spaces' pages may show as existing: the
+    author when a revision is saved, the requesting user for a preview. Returns the
+    ``RenderedMarkdown`` and the pages its links resolved to.
+    """
+    _check_length(body)
+    checked = _link_hints(space, body)
+    targets = _lookup_targets(space, checked, viewer)
+
+    def resolve(link: WikiLink) -> ResolvedLink:
+        key = (link.space_key or space.key, link.title.lower())
+        if key not in checked:
+            checked.add(key)
+            targets.update(_lookup_targets(space, {key}, viewer))
+        target = targets.get(key)
+        if target is not None:
+            return ResolvedLink(url=page_url(target), exists=True)
+        return ResolvedLink(url=new_page_url(key[0], link.title), exists=False)
+
+    rendered = render_markdown(body, resolve_link=resolve)
+    return rendered, targets
+
+
+def _check_length(body: str) -> None:
+    # Rendering, diffing and merging grow with the text; a cap keeps one request from
+    # occupying a worker for seconds (pathological Markdown takes ~1 s per 100 KB).
+    limit = settings.WIKI_PAGE_MAX_CHARS
+    if len(body) > limit:
+        raise TextTooLongError(
+            _("The text is %(length)s characters long; the most a page may hold is %(limit)s.")
+            % {"length": f"{len(body):,}", "limit": f"{limit:,}"}
+        )
