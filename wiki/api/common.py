@@ -1,4 +1,4 @@
-"""The base of the wiki API views: error answers, parsing, pagination, page lookup."""
+"""The base of the wiki API views: error answers, parsing, page lookup."""
 
 from __future__ import annotations
 
@@ -6,14 +6,11 @@ from typing import Any
 
 from django.http import Http404
 from drf_spectacular.utils import (
-    OpenApiParameter,
     extend_schema_serializer,
-    inline_serializer,
 )
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -96,31 +93,6 @@ def _parse(serializer_class: type[serializers.Serializer], data: Any) -> dict:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
-
-
-def _paginate(view: APIView, request: Request, queryset: Any, output: type) -> Response:
-    paginator = LimitOffsetPagination()
-    page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(output(page, many=True).data)
-
-
-def _paginated(name: str, item: serializers.Serializer) -> serializers.Serializer:
-    """The schema of a LimitOffsetPagination answer whose results are ``item``s."""
-    return inline_serializer(
-        name=name,
-        fields={
-            "count": serializers.IntegerField(),
-            "next": serializers.URLField(allow_null=True),
-            "previous": serializers.URLField(allow_null=True),
-            "results": item,
-        },
-    )
-
-
-PAGINATION_PARAMETERS = [
-    OpenApiParameter("limit", int, description="Results per page (default 50)."),
-    OpenApiParameter("offset", int, description="Results to skip."),
-]
 
 
 def _page(request: Request, page_id: int) -> Page:

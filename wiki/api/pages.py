@@ -14,14 +14,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from core.pagination import PAGINATION_PARAMETERS, paginate, paginated
 from wiki.api.common import (
-    PAGINATION_PARAMETERS,
     WikiApi,
     _existing_page,
     _not_modified,
     _page,
-    _paginate,
-    _paginated,
     _parse,
 )
 from wiki.api.serializers import PageDetailSerializer, PageSummarySerializer, _page_response
@@ -81,7 +79,7 @@ class PageListApi(WikiApi):
             OpenApiParameter("stale", bool, description="Only pages past their review date."),
             *PAGINATION_PARAMETERS,
         ],
-        responses=_paginated("PaginatedPageList", PageSummarySerializer(many=True)),
+        responses=paginated("PaginatedPageList", PageSummarySerializer(many=True)),
     )
     def get(self, request: Request, key: str) -> Response:
         space = get_space_for_user(user=request.user, key=key)
@@ -95,7 +93,7 @@ class PageListApi(WikiApi):
             owner_username=filters.get("owner"),
             stale=filters["stale"] == "true" if "stale" in filters else None,
         )
-        return _paginate(self, request, pages, PageSummarySerializer)
+        return paginate(self, request, pages, PageSummarySerializer)
 
     @extend_schema(request=InputSerializer, responses={201: PageDetailSerializer})
     def post(self, request: Request, key: str) -> Response:
@@ -175,12 +173,14 @@ class PageDetailApi(WikiApi):
         notice = serializers.CharField()
 
     class ConflictSerializer(serializers.Serializer):
+        """412: the edit overlaps a newer one (both texts), or If-Match names no version."""
+
         detail = serializers.CharField()
-        yours = serializers.CharField()
-        current = serializers.CharField()
-        with_markers = serializers.CharField()
-        current_revision = serializers.IntegerField()
-        etag = serializers.CharField()
+        etag = serializers.CharField(help_text="The page's current ETag.")
+        yours = serializers.CharField(required=False, help_text="Only on a conflict.")
+        current = serializers.CharField(required=False, help_text="Only on a conflict.")
+        with_markers = serializers.CharField(required=False, help_text="Only on a conflict.")
+        current_revision = serializers.IntegerField(required=False, help_text="Only on a conflict.")
 
     class PreconditionSerializer(serializers.Serializer):
         detail = serializers.CharField()

@@ -10,7 +10,8 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from wiki.api.common import PAGINATION_PARAMETERS, WikiApi, _page, _paginate, _paginated, _parse
+from core.pagination import PAGINATION_PARAMETERS, paginate, paginated
+from wiki.api.common import WikiApi, _page, _parse
 from wiki.api.serializers import PageDetailSerializer, RevisionSummarySerializer, _page_response
 from wiki.diff import diff_inline, diff_side_by_side, diff_stats
 from wiki.selectors.revisions import get_revision_for_user, list_revisions
@@ -23,12 +24,12 @@ class PageRevisionListApi(WikiApi):
     @extend_schema(
         operation_id="wiki_page_revision_list",
         parameters=PAGINATION_PARAMETERS,
-        responses=_paginated("PaginatedRevisionList", RevisionSummarySerializer(many=True)),
+        responses=paginated("PaginatedRevisionList", RevisionSummarySerializer(many=True)),
     )
     def get(self, request: Request, page_id: int) -> Response:
         page = _page(request, page_id)
         revisions = list_revisions(page=page)
-        return _paginate(self, request, revisions, RevisionSummarySerializer)
+        return paginate(self, request, revisions, RevisionSummarySerializer)
 
 
 class PageRevisionDetailApi(WikiApi):

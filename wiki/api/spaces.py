@@ -12,11 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from core.pagination import PAGINATION_PARAMETERS, paginate, paginated
 from wiki.api.common import (
-    PAGINATION_PARAMETERS,
     WikiApi,
-    _paginate,
-    _paginated,
     _parse,
 )
 from wiki.models import Role
@@ -57,11 +55,11 @@ class SpaceListApi(WikiApi):
     @extend_schema(
         operation_id="wiki_space_list",
         parameters=PAGINATION_PARAMETERS,
-        responses=_paginated("PaginatedSpaceList", SpaceOutputSerializer(many=True)),
+        responses=paginated("PaginatedSpaceList", SpaceOutputSerializer(many=True)),
     )
     def get(self, request: Request) -> Response:
         spaces = list_spaces(user=request.user)
-        return _paginate(self, request, spaces, self.OutputSerializer)
+        return paginate(self, request, spaces, self.OutputSerializer)
 
     @extend_schema(request=InputSerializer, responses={201: SpaceOutputSerializer})
     def post(self, request: Request) -> Response:
@@ -145,10 +143,10 @@ class SpaceAuditApi(WikiApi):
 
     @extend_schema(
         parameters=PAGINATION_PARAMETERS,
-        responses=_paginated("PaginatedAuditEventList", OutputSerializer(many=True)),
+        responses=paginated("PaginatedAuditEventList", OutputSerializer(many=True)),
     )
     def get(self, request: Request, key: str) -> Response:
         space = get_space_for_user(user=request.user, key=key)
         require_space_role(request.user, space, Role.ADMIN)
         events = list_space_audit_events(space=space)
-        return _paginate(self, request, events, self.OutputSerializer)
+        return paginate(self, request, events, self.OutputSerializer)
