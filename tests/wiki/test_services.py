@@ -7,6 +7,7 @@ from core.models import AuditEvent
 from tests.wiki.conftest import edit
 from wiki import selectors, services
 from wiki.models import Page, PageLink, PageRedirect, Revision, Role
+from wiki.services.indexing import rerender_pages, rerender_pages_linking_to
 
 pytestmark = pytest.mark.django_db
 
@@ -168,21 +169,26 @@ def test_chinese_titles_keep_their_characters_in_the_url(space, teammate):
     assert page.path == "部署指南"
 
 
-def test_trash_and_undelete(space, wiki_page, teammate):
+def test_trash_and_undelete(space, wiki_page, teammate, django_capture_on_commit_callbacks):
     source = services.create_page(
         space=space, author=teammate, title="Index", body="[[Deploy guide]]"
     )
-    services.delete_page(page=wiki_page, by=teammate)
+    with django_capture_on_commit_callbacks() as scheduled:
+        services.delete_page(page=wiki_page, by=teammate)
     wiki_page.refresh_from_db()
     assert wiki_page.is_deleted
     with pytest.raises(__import__("django.http").http.Http404):
         selectors.get_page_for_user(user=teammate, space_key="platform", path=wiki_page.path)
+    # The request schedules the re-render of linking pages; this is what the worker runs.
+    assert len(scheduled) == 1
+    rerender_pages_linking_to(space_id=space.pk, titles=[wiki_page.title])
     source.refresh_from_db()
     assert "wikilink-missing" in source.current_revision.rendered_html
     assert list(selectors.list_trash(space=space)) == [wiki_page]
     services.undelete_page(page=wiki_page, by=teammate)
     wiki_page.refresh_from_db()
     assert not wiki_page.is_deleted
+    rerender_pages_linking_to(space_id=space.pk, titles=[wiki_page.title])
     source.refresh_from_db()
     assert "wikilink-missing" not in source.current_revision.rendered_html
     actions = set(
@@ -304,6 +310,8 @@ def test_moving_a_page_updates_the_links_that_point_at_it(space, teammate):
     source = services.create_page(space=space, author=teammate, title="Index", body="[[Target]]")
     assert 'href="/wiki/platform/target/"' in source.current_revision.rendered_html
     services.move_page(page=target, by=teammate, new_parent=folder)
+    # What the worker runs after the commit (old URLs redirect meanwhile).
+    rerender_pages(page_ids=[source.pk])
     source.refresh_from_db()
     assert 'href="/wiki/platform/folder/target/"' in source.current_revision.rendered_html
     assert source.current_revision.number == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models.functions import Lower
 
 from core.cjk import cjk_bigrams
@@ -110,3 +110,45 @@ def _pages_linking_to(space: Space, titles: Iterable[str]) -> list[Page]:
         .select_related("space", "current_revision")
         .distinct()
     )
+
+
+def rerender_pages_linking_to(*, space_id: int, titles: Sequence[str]) -> int:
+    """Re-render the pages that link to ``titles`` in a space; returns how many.
+
+    Run on the worker after a page is created, renamed, trashed or restored: the links to
+    it turn blue or red. Safe to run twice (it writes the same HTML again).
+    """
+    space = Space.objects.filter(pk=space_id).first()
+    if space is None:
+        return 0
+    pages = _pages_linking_to(space, titles)
+    _refresh_current_rendering(pages)
+    return len(pages)
+
+
+def rerender_pages(*, page_ids: Sequence[int]) -> int:
+    """Re-render the current revisions of ``page_ids`` (pages that link into a moved subtree)."""
+    pages = list(
+        Page.objects.filter(pk__in=page_ids, deleted_at__isnull=True).select_related(
+            "space", "current_revision", "current_revision__author"
+        )
+    )
+    _refresh_current_rendering(pages)
+    return len(pages)
+
+
+def schedule_rerender_linking_to(space: Space, titles: Iterable[str]) -> None:
+    """After the transaction commits, have a worker re-render what links to ``titles``."""
+    from wiki.tasks import rerender_pages_linking_to_task
+
+    space_id, wanted = space.pk, sorted(set(titles))
+    transaction.on_commit(lambda: rerender_pages_linking_to_task.delay(space_id, wanted))
+
+
+def schedule_rerender_pages(page_ids: Iterable[int]) -> None:
+    """After the transaction commits, have a worker re-render ``page_ids``."""
+    from wiki.tasks import rerender_pages_task
+
+    wanted = sorted(set(page_ids))
+    if wanted:
+        transaction.on_commit(lambda: rerender_pages_task.delay(wanted))

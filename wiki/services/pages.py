@@ -19,7 +19,7 @@ from wiki.models import (
     Watch,
 )
 from wiki.selectors.access import require_space_role
-from wiki.services.indexing import _pages_linking_to, _refresh_current_rendering
+from wiki.services.indexing import rerender_pages_linking_to
 from wiki.services.ownership import _set_tags
 from wiki.services.revisions import _append_revision
 from wiki.services.templates import fill_template
@@ -75,7 +75,9 @@ def create_page(
         summary=summary or _("Created page"),
         base_revision=None,
     )
-    _refresh_current_rendering(_pages_linking_to(space, [title]))
+    # Links to the new title turn blue before the author, who often came here from a red
+    # link, goes back to it. Renames, moves and trashing re-render on the worker.
+    rerender_pages_linking_to(space_id=space.pk, titles=[title])
     return page
 
 

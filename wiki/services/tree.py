@@ -19,7 +19,11 @@ from wiki.rendering import (
     rewrite_wikilinks,
 )
 from wiki.selectors.access import require_space_role
-from wiki.services.indexing import _index, _pages_linking_to, _refresh_current_rendering
+from wiki.services.indexing import (
+    _index,
+    schedule_rerender_linking_to,
+    schedule_rerender_pages,
+)
 from wiki.services.revisions import _append_revision
 from wiki.services.validation import _check_title_free, _free_path, _validate_title
 
@@ -47,13 +51,11 @@ def _relocate(page: Page, parent: Page | None, slug: str, path: str) -> None:
             each.save(update_fields=["path"])
     page.parent, page.slug, page.path = parent, slug, path
     # Old URLs redirect, but pages that link here should point at the new ones directly.
-    linking = Page.objects.filter(
-        deleted_at__isnull=True,
-        pk__in=PageLink.objects.filter(to_page__in=[each.pk for each in moved]).values(
-            "from_page_id"
-        ),
-    ).select_related("space", "current_revision", "current_revision__author")
-    _refresh_current_rendering(linking)
+    schedule_rerender_pages(
+        PageLink.objects.filter(to_page__in=[each.pk for each in moved]).values_list(
+            "from_page_id", flat=True
+        )
+    )
 
 
 @transaction.atomic
@@ -116,7 +118,7 @@ def rename_page(*, page: Page, by: AbstractBaseUser, new_title: str) -> Page:
                 base_revision=current,
             )
     # Pages whose red links named the new title now link here; the rest re-render.
-    _refresh_current_rendering(_pages_linking_to(page.space, [new_title, old_title]))
+    schedule_rerender_linking_to(page.space, [new_title, old_title])
     record_audit_event(
         actor=by,
         action="page.renamed",
@@ -170,7 +172,7 @@ def delete_page(*, page: Page, by: AbstractBaseUser) -> Page:
     page.deleted_at = timezone.now()
     page.deleted_by = by
     page.save(update_fields=["deleted_at", "deleted_by"])
-    _refresh_current_rendering(_pages_linking_to(page.space, [page.title]))
+    schedule_rerender_linking_to(page.space, [page.title])
     record_audit_event(
         actor=by,
         action="page.deleted",
@@ -202,7 +204,7 @@ def undelete_page(*, page: Page, by: AbstractBaseUser) -> Page:
     page.deleted_by = None
     page.save(update_fields=["deleted_at", "deleted_by", "slug", "path"])
     PageRedirect.objects.filter(space=page.space, old_path=page.path).delete()
-    _refresh_current_rendering(_pages_linking_to(page.space, [page.title]))
+    schedule_rerender_linking_to(page.space, [page.title])
     record_audit_event(
         actor=by,
         action="page.undeleted",
