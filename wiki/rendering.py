@@ -519,6 +519,15 @@ _CLEANER = nh3.Cleaner(
 )
 
 
+def sanitise_html(html: str) -> str:
+    """Keep only the wiki's allow-list of tags, attributes and URL schemes.
+
+    The one sanitiser for HTML that people see: rendered pages, and other apps' rich text
+    (imported messages), so both hold against the same attack lists.
+    """
+    return _CLEANER.clean(html)
+
+
 # A few entries are enough: the repeat comes right after the first call.
 @functools.lru_cache(maxsize=4)
 def _parse(source: str) -> tuple[list[Token], dict[str, Any]]:
@@ -542,7 +551,7 @@ def render_markdown(source: str, *, resolve_link: Resolver | None = None) -> Ren
     env: dict[str, Any] = {**parse_env, "resolve_link": resolve_link}
     raw_html = _MD.renderer.render(tokens, _MD.options, env)
     return RenderedMarkdown(
-        html=_CLEANER.clean(raw_html),
+        html=sanitise_html(raw_html),
         toc=list(parse_env.get("toc", [])),
         links=_links_from_tokens(tokens),
         sections=_sections(_normalise_newlines(source), tokens),

@@ -23,8 +23,7 @@ from collections.abc import Callable, Mapping
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from wiki.rendering import _CLEANER as WIKI_SANITISER
-from wiki.rendering import is_safe_url, render_markdown
+from wiki.rendering import is_safe_url, render_markdown, sanitise_html
 
 MARKDOWN_PLATFORMS = frozenset({"discord", "telegram", "mattermost"})
 MRKDWN_PLATFORMS = frozenset({"slack", "whatsapp"})
@@ -46,7 +45,7 @@ _MARKS = (
 
 
 def _clean(markup: str) -> SafeString:
-    return mark_safe(WIKI_SANITISER.clean(markup))  # noqa: S308 - the wiki's allow-list ran
+    return mark_safe(sanitise_html(markup))  # noqa: S308 - the wiki's allow-list ran
 
 
 def _link(url: str, label: str | None = None) -> str:
