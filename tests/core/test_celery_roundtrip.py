@@ -43,3 +43,19 @@ def test_only_operators_may_send_probes(client_for, teammate, outsider) -> None:
 
 def test_a_missing_probe_is_404(client_for, operator) -> None:  # noqa: ANN001
     assert client_for(operator).get("/api/health/probes/999999/").status_code == 404
+
+
+def test_a_worker_reports_a_heartbeat_as_soon_as_it_is_up(django_db_setup) -> None:  # noqa: ANN001
+    """No wait for beat's first interval: /healthz sees a (re)started worker at once."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from tests.conftest import WorkerProcess
+
+    started = timezone.now()
+    worker = WorkerProcess(settings.DATABASES["default"]["NAME"])
+    try:
+        worker.wait_ready()
+        wait_for(lambda: WorkerHeartbeat.objects.filter(beat_at__gte=started).exists(), timeout=30)
+    finally:
+        worker.stop()
