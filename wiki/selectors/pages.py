@@ -22,6 +22,11 @@ from wiki.selectors.ownership import with_staleness
 SEARCH_COLUMNS = ("search_vector", "title_vector", "search_text")
 
 
+# What a link to a page needs: the page view's ancestors, backlinks and up to ~100 children
+# are links, and turning every column of each row into Python cost more than the query.
+LINK_COLUMNS = ("id", "space_id", "title", "path")
+
+
 def _page_queryset(user: AbstractBaseUser, include_deleted: bool) -> QuerySet[Page]:
     # The search columns are large and only the search reads them: the page's and its
     # parent's (the parent came with its whole text and vectors to every page view).
@@ -144,7 +149,9 @@ def list_ancestors(*, page: Page) -> list[Page]:
     parts = page.path.split("/")
     for end in range(1, len(parts)):
         prefixes.append("/".join(parts[:end]))
-    ancestors = Page.objects.filter(space_id=page.space_id, path__in=prefixes, deleted_at=None)
+    ancestors = Page.objects.filter(
+        space_id=page.space_id, path__in=prefixes, deleted_at=None
+    ).only(*LINK_COLUMNS)
     return sorted(ancestors, key=lambda ancestor: len(ancestor.path))
 
 
@@ -156,14 +163,15 @@ def list_backlinks(*, user: AbstractBaseUser, page: Page) -> QuerySet[Page]:
         .filter(pk__in=linking)
         .exclude(pk=page.pk)
         .select_related("space")
-        .defer(*SEARCH_COLUMNS)
+        .only(*LINK_COLUMNS, "space__key")
         .order_by("title")
     )
 
 
 def list_children(*, page: Page) -> QuerySet[Page]:
     """The live child pages of ``page`` (readable wherever ``page`` is), by title."""
-    return page.children.filter(deleted_at__isnull=True).defer(*SEARCH_COLUMNS).order_by("title")
+    children = page.children.filter(deleted_at__isnull=True)
+    return children.only(*LINK_COLUMNS, "parent_id").order_by("title")
 
 
 def list_trash(*, space: Space) -> QuerySet[Page]:
