@@ -106,6 +106,11 @@ TEMPLATES = [
 TACIT_DB_NAME = env_str("TACIT_DB_NAME")
 DATABASE_URL = env_database_url("DATABASE_URL")
 DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
+# PostgreSQL spent longer planning a page view's queries than running them (the page lookup:
+# 3.4 ms planning, 0.5 ms execution). Server-side binding lets psycopg prepare a statement
+# after it has run this many times on a connection, so the plan is reused; 0 turns it off
+# (needed behind a transaction-pooling pgbouncer, which cannot keep prepared statements).
+DB_PREPARE_THRESHOLD = env_int("DB_PREPARE_THRESHOLD", 2, minimum=0)
 
 if DATABASE_URL:
     _default_db = dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE)
@@ -128,6 +133,10 @@ else:
     ensure_embedded_database(EMBEDDED_POSTGRES, _default_db["NAME"])
 
 _default_db.setdefault("CONN_HEALTH_CHECKS", True)
+if DB_PREPARE_THRESHOLD:
+    _default_db.setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=DB_PREPARE_THRESHOLD
+    )
 _default_db["ATOMIC_REQUESTS"] = False
 DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -13,6 +13,7 @@ from wiki.models import (
     SEARCH_CONFIG,
     Page,
     PageLink,
+    Revision,
     Space,
 )
 from wiki.rendering import (
@@ -39,17 +40,25 @@ def _sync_links(page: Page, links: Sequence[WikiLink], targets: dict) -> None:
     PageLink.objects.bulk_create(rows)
 
 
-def _index(page: Page, body: str) -> None:
-    """Refresh the page's search columns from its title and current text."""
+def _index(page: Page, body: str, *, revision: Revision | None = None) -> None:
+    """Refresh the page's search columns from its title and current text.
+
+    With ``revision``, the page's new current revision, the same UPDATE points the page at
+    it: every UPDATE writes a new row version and an entry in each of the table's indexes
+    (its GIN indexes too), and a save made two of them.
+    """
     page.search_text = f"{page.title}\n{body}"
+    pointer = [None, None] if revision is None else [revision.pk, revision.created_at]
     # The title's vector is computed once: stored as it is, and weighted A in the page's.
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE wiki_page SET search_text = %s, title_vector = t.vector, "
+            "UPDATE wiki_page SET current_revision_id = COALESCE(%s, current_revision_id), "
+            "updated_at = COALESCE(%s, updated_at), search_text = %s, title_vector = t.vector, "
             "search_vector = setweight(t.vector, 'A') "
             "|| setweight(to_tsvector(%s::regconfig, %s), 'B') "
             "FROM (SELECT to_tsvector(%s::regconfig, %s) AS vector) AS t WHERE id = %s",
             [
+                *pointer,
                 page.search_text,
                 SEARCH_CONFIG,
                 cjk_bigrams(body),

@@ -22,6 +22,7 @@ from wiki.rendering import (
     replace_section,
 )
 from wiki.selectors.access import require_space_role
+from wiki.selectors.pages import SEARCH_COLUMNS
 from wiki.selectors.rendering import render_body
 from wiki.services.indexing import _index, _sync_links, _toc_entries
 from wiki.services.validation import _normalise
@@ -65,9 +66,8 @@ def _append_revision(
     )
     page.current_revision = revision
     page.updated_at = revision.created_at
-    page.save(update_fields=["current_revision", "updated_at"])
     _sync_links(page, rendered.links, targets)
-    _index(page, body)
+    _index(page, body, revision=revision)
     from wiki.tasks import notify_watchers_task
 
     transaction.on_commit(lambda: notify_watchers_task.delay(revision.pk))
@@ -93,7 +93,12 @@ def publish_revision(
     require_space_role(author, page.space, Role.EDITOR)
     body = _normalise(body)
     # The row lock serialises concurrent saves of one page: each sees the previous one.
-    locked = Page.objects.select_for_update(of=("self",)).select_related("space").get(pk=page.pk)
+    locked = (
+        Page.objects.select_for_update(of=("self",))
+        .select_related("space")
+        .defer(*SEARCH_COLUMNS)
+        .get(pk=page.pk)
+    )
     if locked.is_deleted:
         raise PageDeletedError(_("This page is in the trash; restore it before editing."))
     current = (
