@@ -269,31 +269,25 @@ class PageDetailApi(WikiApi):
             number = etag_base_number(header, page)
             if number is not None:
                 return self._revision(request, page, number, header=True)
-            return Response(
-                {
-                    "detail": _(
-                        "If-Match does not name a version of this page. Send the ETag from "
-                        "GET, e.g. %(etag)s."
-                    )
-                    % {"etag": page_etag(page)},
-                    "etag": page_etag(page),
-                },
-                status=status.HTTP_412_PRECONDITION_FAILED,
-                headers={"ETag": page_etag(page)},
+            return _precondition_answer(
+                page,
+                _(
+                    "If-Match does not name a version of this page. Send the ETag from "
+                    "GET, e.g. %(etag)s."
+                )
+                % {"etag": page_etag(page)},
+                status.HTTP_412_PRECONDITION_FAILED,
             )
         if "base_revision" in data:
             return self._revision(request, page, data["base_revision"], header=False)
-        return Response(
-            {
-                "detail": _(
-                    "Send If-Match with the page's ETag (or a base_revision field) so that a "
-                    "concurrent edit is merged, not overwritten. The current ETag is %(etag)s."
-                )
-                % {"etag": page_etag(page)},
-                "etag": page_etag(page),
-            },
-            status=status.HTTP_428_PRECONDITION_REQUIRED,
-            headers={"ETag": page_etag(page)},
+        return _precondition_answer(
+            page,
+            _(
+                "Send If-Match with the page's ETag (or a base_revision field) so that a "
+                "concurrent edit is merged, not overwritten. The current ETag is %(etag)s."
+            )
+            % {"etag": page_etag(page)},
+            status.HTTP_428_PRECONDITION_REQUIRED,
         )
 
     def _revision(
@@ -306,11 +300,7 @@ class PageDetailApi(WikiApi):
                 "number": number
             }
             if header:
-                return Response(
-                    {"detail": message, "etag": page_etag(page)},
-                    status=status.HTTP_412_PRECONDITION_FAILED,
-                    headers={"ETag": page_etag(page)},
-                )
+                return _precondition_answer(page, message, status.HTTP_412_PRECONDITION_FAILED)
             raise WikiError(message) from None
 
     def _conflict(self, page: Page, conflict: ConflictError) -> Response:
@@ -325,3 +315,13 @@ class PageDetailApi(WikiApi):
             "etag": etag,
         }
         return Response(body, status=status.HTTP_412_PRECONDITION_FAILED, headers={"ETag": etag})
+
+
+def _precondition_answer(page: Page, detail: str, status_code: int) -> Response:
+    """A 412 or 428 that names the page's current ETag, in the body and the header."""
+    etag = page_etag(page)
+    return Response(
+        {"detail": detail, "etag": etag},
+        status=status_code,
+        headers={"ETag": etag},
+    )
