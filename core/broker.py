@@ -71,6 +71,15 @@ def _write_atomically(path: Path | str, data: bytes) -> None:
         raise
 
 
+def _is_message_of(name: str, queue: str) -> bool:
+    """Whether ``name`` is a complete message file of ``queue`` (``<time>_<id>.<queue>.msg``).
+
+    Queue names may hold dots, so the whole tail after the first dot is compared; hidden
+    names are temporary files still being written.
+    """
+    return not name.startswith(".") and name.partition(".")[2] == f"{queue}.msg"
+
+
 class Channel(filesystem.Channel):
     """A filesystem channel whose messages and fanout tables are never seen half-written."""
 
@@ -140,15 +149,12 @@ class Channel(filesystem.Channel):
     def _next_name(self, queue: str) -> str | None:
         pending = self._pending.get(queue)
         if not pending:
-            wanted = f"{queue}.msg"  # queue names may hold dots: compare the whole tail
             try:
                 names = os.listdir(self.data_folder_in)
             except FileNotFoundError:
                 os.makedirs(self.data_folder_in, exist_ok=True)
                 names = []
-            pending = deque(
-                sorted(n for n in names if not n.startswith(".") and n.partition(".")[2] == wanted)
-            )
+            pending = deque(sorted(n for n in names if _is_message_of(n, queue)))
             self._pending[queue] = pending
         return pending.popleft() if pending else None
 
@@ -199,12 +205,7 @@ class Channel(filesystem.Channel):
                                 os.unlink(entry.path)
 
     def _size(self, queue: str) -> int:
-        suffix = f"{queue}.msg"
-        return sum(
-            1
-            for name in os.listdir(self.data_folder_in)
-            if not name.startswith(".") and name.partition(".")[2] == suffix
-        )
+        return sum(1 for name in os.listdir(self.data_folder_in) if _is_message_of(name, queue))
 
     def _purge(self, queue: str) -> int:
         self._pending.pop(queue, None)
