@@ -1,0 +1,1 @@
+"""Subject rights: erasure, what Tacit holds about a person, and their export."""
