@@ -1,1 +1,4 @@
-"""What protects people before anything reaches a draft or an index: redaction, pseudonyms, out-of-scope topics."""
+"""Protection before anything reaches a draft or an index.
+
+Redaction, pseudonyms of third parties, and topics left out of scope by default.
+"""
