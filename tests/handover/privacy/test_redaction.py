@@ -326,7 +326,7 @@ def test_it_finds_only_the_three_addresses_in_the_real_slack_export(shared_data:
         ("ip", "203.0.113.17", "203.•.•.17"),
         ("secret", "AKIAIOSFODNN7EXAMPLE", "AKIA••••••••"),
         ("secret", "hunter22", "••••••••"),
-        ("secret", "-----BEGIN EC PRIVATE KEY-----\nabc", "-----BEGIN EC PRIVATE KEY----- ••••••••"),
+        ("secret", "-----BEGIN EC PRIVATE KEY-----\nab", "-----BEGIN EC PRIVATE KEY----- ••••••••"),
     ],
 )
 def test_it_masks_enough_to_recognise_and_too_little_to_reuse(
