@@ -312,6 +312,37 @@ CELERY_BEAT_SCHEDULE["sweep-stale-imports"] = {
     "schedule": float(IMPORT_SWEEP_SECONDS),
 }
 
+# --- E-mail ------------------------------------------------------------------------------------
+
+# Console by default: nothing leaves the machine unless an operator configures SMTP.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Tacit <tacit@localhost>")
+
+# --- Handover cases and consent ----------------------------------------------------------------
+
+# Rows a purge deletes per transaction; each batch also writes the purge job's heartbeat.
+PURGE_BATCH_SIZE = env_int("PURGE_BATCH_SIZE", 1000, minimum=1)
+# A running purge whose heartbeat is older than this is taken to have lost its worker.
+PURGE_STALE_SECONDS = env_int("PURGE_STALE_SECONDS", 60, minimum=1)
+# The Celery queue purges are sent to: give them a worker of their own (celery -Q) so a
+# withdrawal never waits behind a long import.
+PURGE_QUEUE = env_str("PURGE_QUEUE", "celery")
+# How often beat sends again purges that are pending or lost their worker.
+PURGE_SWEEP_SECONDS = env_int("PURGE_SWEEP_SECONDS", 30, minimum=1)
+# How long a one-time sign-in link for a subject's personal e-mail address stays valid.
+SUBJECT_LINK_MINUTES = env_int("SUBJECT_LINK_MINUTES", 30, minimum=1)
+# How long a session opened by such a link lasts.
+SUBJECT_SESSION_MINUTES = env_int("SUBJECT_SESSION_MINUTES", 60, minimum=1)
+CELERY_BEAT_SCHEDULE["sweep-purge-jobs"] = {
+    "task": "handover.consent.tasks.sweep_purge_jobs_task",
+    "schedule": float(PURGE_SWEEP_SECONDS),
+}
+
 # --- Plugins -----------------------------------------------------------------------------------
 
 TACIT_PLUGINS = env_list("TACIT_PLUGINS", [])

@@ -29,6 +29,7 @@ class Membership(models.Model):
     class Role(models.TextChoices):
         MEMBER = "member", _("Member")
         MANAGER = "manager", _("Manager")
+        HR = "hr", _("HR")
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(
@@ -41,7 +42,8 @@ class Membership(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["team", "user"], name="core_membership_unique"),
             models.CheckConstraint(
-                condition=models.Q(role__in=["member", "manager"]), name="core_membership_role"
+                condition=models.Q(role__in=["member", "manager", "hr"]),
+                name="core_membership_role",
             ),
         ]
 

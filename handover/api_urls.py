@@ -1,8 +1,10 @@
-"""REST routes of imports, mounted at ``/api/handover/`` (namespace ``api:handover``)."""
+"""REST routes of the handover, mounted at ``/api/handover/`` (namespace ``api:handover``)."""
 
 from django.urls import path
 
 from handover import api
+from handover.cases import api as case_api
+from handover.consent import api as consent_api
 
 app_name = "handover"
 
@@ -11,4 +13,21 @@ urlpatterns = [
     path("imports/<int:source_id>/", api.SourceDetailApi.as_view(), name="import-detail"),
     path("imports/<int:source_id>/cancel/", api.SourceCancelApi.as_view(), name="import-cancel"),
     path("messages/search/", api.MessageSearchApi.as_view(), name="message-search"),
+    path("cases/", case_api.CaseListApi.as_view(), name="case-list"),
+    path("cases/<int:case_id>/", case_api.CaseDetailApi.as_view(), name="case-detail"),
+    path(
+        "cases/<int:case_id>/steps/", case_api.CaseTransitionApi.as_view(), name="case-transition"
+    ),
+    path("cases/<int:case_id>/consent/", consent_api.ConsentApi.as_view(), name="consent"),
+    path(
+        "cases/<int:case_id>/consent/grants/",
+        consent_api.ConsentGrantListApi.as_view(),
+        name="consent-grants",
+    ),
+    path(
+        "cases/<int:case_id>/consent/withdraw/",
+        consent_api.ConsentWithdrawApi.as_view(),
+        name="consent-withdraw",
+    ),
+    path("purges/<int:job_id>/", consent_api.PurgeJobDetailApi.as_view(), name="purge-detail"),
 ]

@@ -1,6 +1,34 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class HandoverConfig(AppConfig):
     name = "handover"
     verbose_name = "Handover"
+
+    def ready(self) -> None:
+        """Register what the handover derives from consented content with the purge registry."""
+        from handover.consent.purge import PurgeStep, register_purge_step
+        from handover.privacy import services as privacy
+
+        register_purge_step(
+            PurgeStep(
+                name="handover.prepared_messages",
+                label=_("Redacted and pseudonymised copies of messages"),
+                run=privacy.purge_prepared_messages,
+            )
+        )
+        register_purge_step(
+            PurgeStep(
+                name="handover.redactions",
+                label=_("Redaction records"),
+                run=privacy.purge_redactions,
+            )
+        )
+        register_purge_step(
+            PurgeStep(
+                name="handover.pseudonyms",
+                label=_("Pseudonyms of other people"),
+                run=privacy.purge_pseudonyms,
+            )
+        )

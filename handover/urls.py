@@ -1,6 +1,9 @@
 from django.urls import path
 
 from handover import views
+from handover.cases import views as case_views
+from handover.consent import views as consent_views
+from handover.privacy import views as privacy_views
 
 app_name = "handover"
 
@@ -18,4 +21,45 @@ urlpatterns = [
     ),
     path("threads/<int:thread_id>/", views.thread_detail, name="thread-detail"),
     path("search/", views.message_search, name="message-search"),
+    # Cases
+    path("cases/", case_views.case_list, name="case-list"),
+    path("cases/new/", case_views.case_open, name="case-open"),
+    path("cases/<int:case_id>/", case_views.case_detail, name="case-detail"),
+    path("cases/<int:case_id>/email/", case_views.case_personal_email, name="case-personal-email"),
+    path(
+        "cases/<int:case_id>/steps/<slug:action>/",
+        case_views.case_transition,
+        name="case-transition",
+    ),
+    # Consent (the subject's own)
+    path("cases/<int:case_id>/consent/", consent_views.consent_form, name="consent-form"),
+    path(
+        "cases/<int:case_id>/consent/conversations/<int:conversation_id>/",
+        consent_views.consent_threads,
+        name="consent-threads",
+    ),
+    path(
+        "cases/<int:case_id>/consent/withdraw/",
+        consent_views.consent_withdraw,
+        name="consent-withdraw",
+    ),
+    path("naming/", consent_views.naming_consent, name="naming-consent"),
+    # Privacy review (the subject's own)
+    path("cases/<int:case_id>/privacy/", privacy_views.privacy_review, name="privacy-review"),
+    path(
+        "cases/<int:case_id>/privacy/redactions/<int:redaction_id>/release/",
+        privacy_views.redaction_release,
+        name="redaction-release",
+    ),
+    path(
+        "cases/<int:case_id>/privacy/redactions/add/",
+        privacy_views.redaction_add,
+        name="redaction-add",
+    ),
+    path(
+        "cases/<int:case_id>/privacy/topics/<int:message_id>/include/",
+        privacy_views.out_of_scope_include,
+        name="out-of-scope-include",
+    ),
+    path("cases/<int:case_id>/me/", privacy_views.subject_people, name="subject-people"),
 ]

@@ -7,6 +7,8 @@ Personas:
 - ``teammate``: another member of the platform team.
 - ``outsider``: signed in, in no team; sees nothing private.
 - ``operator``: staff; may use the admin and operator endpoints.
+- ``hr``: HR role in the platform team (add the ``team`` fixture); oversees handovers.
+- ``superuser``: a superuser in no team; holds no right over anyone's consent.
 """
 
 import os
@@ -82,6 +84,18 @@ def operator(db):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
+def superuser(db):  # noqa: ANN001, ANN201
+    return _make_user("root", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def hr(team):  # noqa: ANN001, ANN201
+    user = _make_user("hr")
+    Membership.objects.create(team=team, user=user, role=Membership.Role.HR)
+    return user
+
+
+@pytest.fixture
 def team(subject, manager, successor, teammate) -> Team:  # noqa: ANN001
     team = Team.objects.create(name="Platform", slug="platform")
     Membership.objects.create(team=team, user=manager, role=Membership.Role.MANAGER)
@@ -114,10 +128,14 @@ def shared_data() -> Path:
 class WorkerProcess:
     """A real ``celery worker`` subprocess on the test database and the configured broker."""
 
-    def __init__(self, database_name: str, queue: str | None = None) -> None:
-        """Start the worker; with ``queue`` it consumes only that queue."""
+    def __init__(
+        self, database_name: str, queue: str | None = None, env: dict[str, str] | None = None
+    ) -> None:
+        """Start the worker; with ``queue`` it consumes only that queue; ``env`` adds settings."""
         self.name = f"test-{uuid.uuid4().hex[:8]}@%h"
+        extra_env = env or {}
         env = os.environ.copy()
+        env.update(extra_env)
         env["TACIT_DB_NAME"] = database_name
         env["TACIT_BROKER_DIR"] = str(settings.TACIT_BROKER_DIR)
         env["PYTHONUNBUFFERED"] = "1"

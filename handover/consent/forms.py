@@ -1,0 +1,57 @@
+"""The consent form: purposes, each unticked by default, the scope, and an optional expiry."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from handover.models import Purpose
+
+
+class ConsentForm(forms.Form):
+    """The subject's choices; the view fills the conversation choices from their imports."""
+
+    purposes = forms.MultipleChoiceField(
+        label=_("Purposes"),
+        choices=Purpose.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    conversations = forms.TypedMultipleChoiceField(
+        label=_("Conversations"),
+        coerce=int,
+        choices=(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    expires_on = forms.DateField(
+        label=_("Consent ends on (optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args: object, conversation_ids: list[int], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["conversations"].choices = [(pk, str(pk)) for pk in conversation_ids]
+
+
+class ThreadScopeForm(forms.Form):
+    """The threads of one conversation the subject leaves out."""
+
+    excluded = forms.TypedMultipleChoiceField(coerce=int, choices=(), required=False)
+
+    def __init__(self, *args: object, thread_ids: list[int], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["excluded"].choices = [(pk, str(pk)) for pk in thread_ids]
+
+
+class WithdrawForm(forms.Form):
+    """What to withdraw: everything, one purpose, or one conversation."""
+
+    what = forms.ChoiceField(
+        choices=[
+            ("everything", "everything"),
+            ("purpose", "purpose"),
+            ("conversation", "conversation"),
+        ]
+    )
+    purpose = forms.ChoiceField(choices=Purpose.choices, required=False)
+    conversation = forms.IntegerField(required=False, min_value=1)

@@ -1,0 +1,195 @@
+"""The one read path: what consented content of a handover case each purpose may read.
+
+Every later part of Tacit (drafting, the Q&A index, answers, plugins) reads a person's
+threads only through this module:
+
+    from handover.consent.read import consented_messages, iter_consented_messages
+
+    for message in iter_consented_messages(purpose=Purpose.INDEX, case=case):
+        ...  # message.text is redacted, pseudonymised and in scope
+
+``consented_messages`` returns a queryset of ``PreparedMessage`` rows filtered inside
+the SQL query, so callers may add filters and ordering but never widen it. It fails
+closed: a case that is withdrawn, a grant that ended, expired, or was given under an
+older terms version, a conversation outside the grant's scope, an unticked thread, a
+message not yet prepared (redacted and pseudonymised) or one left out of scope all mean
+nothing is returned. Expiry is checked against the clock of each query, not by a job.
+
+``iter_consented_messages`` yields frozen ``ConsentedMessage`` values with the names
+resolved for this moment: the subject is named only while they consent to attribution
+(else "the departing colleague"), and a third party only while they consent to be named
+(else their pseudonym). ``may_quote`` says whether an answer may quote the text word
+for word. Use the raw ``Message`` rows behind it never: they are the import view's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from handover.consent.terms import CURRENT_VERSION
+from handover.models import (
+    ConsentExcludedThread,
+    ConsentGrant,
+    ConsentScopeConversation,
+    HandoverCase,
+    NamingConsent,
+    PreparedMessage,
+    Purpose,
+)
+from handover.privacy.labels import SUBJECT_TOKEN, anonymous_subject_label
+
+# A withdrawn case serves nothing, whatever its grants say.
+SERVING_STATES = frozenset(
+    {
+        HandoverCase.State.CONSENTING,
+        HandoverCase.State.DRAFTING,
+        HandoverCase.State.REVIEW,
+        HandoverCase.State.PUBLISHED,
+        HandoverCase.State.CLOSED,
+    }
+)
+
+
+def live_grants(
+    *, case: HandoverCase | int, purpose: str | None = None, now: datetime | None = None
+) -> QuerySet[ConsentGrant]:
+    """The grants of ``case`` that are live now (for ``purpose``; any purpose when None)."""
+    now = now or timezone.now()
+    grants = ConsentGrant.objects.filter(
+        case=case,
+        case__state__in=SERVING_STATES,
+        ended_at__isnull=True,
+        terms_version=CURRENT_VERSION,
+    ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+    if purpose is not None:
+        grants = grants.filter(purpose=Purpose(purpose))
+    return grants
+
+
+def covered_q(grants: QuerySet[ConsentGrant], message_prefix: str = "message__") -> Q:
+    """A filter for messages (at ``message_prefix``) that one of ``grants`` covers.
+
+    Covered: the message's conversation is in the grant's scope and its thread is not
+    one the grant leaves out.
+    """
+    excluded = ConsentExcludedThread.objects.filter(
+        grant_id=OuterRef("grant_id"), thread_id=OuterRef(OuterRef(f"{message_prefix}thread_id"))
+    )
+    in_scope = ConsentScopeConversation.objects.filter(
+        grant__in=grants, conversation_id=OuterRef(f"{message_prefix}conversation_id")
+    ).filter(~Exists(excluded))
+    return Q(Exists(in_scope))
+
+
+def in_scope_topics_q() -> Q:
+    """Prepared messages not left out as a private topic, or included by the subject."""
+    return Q(out_of_scope_topic="") | Q(included_by_subject=True)
+
+
+def consented_messages(
+    *, purpose: str, case: HandoverCase | int, now: datetime | None = None
+) -> QuerySet[PreparedMessage]:
+    """Prepared messages of ``case`` that a live grant for ``purpose`` allows, oldest first."""
+    case_id = case.pk if isinstance(case, HandoverCase) else case
+    grants = live_grants(case=case_id, purpose=purpose, now=now)
+    return (
+        PreparedMessage.objects.filter(case_id=case_id)
+        .filter(covered_q(grants))
+        .filter(in_scope_topics_q())
+        .select_related("message")
+        .order_by("message__sent_at", "message_id")
+    )
+
+
+@dataclass(frozen=True)
+class ConsentedMessage:
+    """One message as a purpose may use it, with names resolved for this moment."""
+
+    message_id: int
+    case_id: int
+    conversation_id: int
+    thread_id: int
+    sent_at: datetime
+    conversation: str
+    author: str
+    author_is_subject: bool
+    subject_line: str
+    text: str
+    may_quote: bool
+
+
+def _naming_map(case_id: int) -> dict[str, str]:
+    """Pseudonym label -> real name, for third parties who consent to be named now."""
+    from handover.privacy.selectors import names_of_consenting_third_parties
+
+    return names_of_consenting_third_parties(case_id=case_id)
+
+
+def _resolve(text: str, subject_name: str, names: dict[str, str]) -> str:
+    text = text.replace(SUBJECT_TOKEN, subject_name)
+    if not names:
+        return text
+    # Longest first, and never inside a longer label ("Colleague A" in "Colleague AB").
+    alternatives = "|".join(re.escape(label) for label in sorted(names, key=len, reverse=True))
+    pattern = re.compile(f"(?:{alternatives})(?![A-Za-z])")
+    return pattern.sub(lambda match: names[match.group(0)], text)
+
+
+def iter_consented_messages(
+    *, purpose: str, case: HandoverCase, now: datetime | None = None, chunk_size: int = 500
+) -> Iterator[ConsentedMessage]:
+    """``consented_messages`` as values fit to use, names resolved; streamed in chunks."""
+    now = now or timezone.now()
+    attributed = live_grants(case=case.pk, purpose=Purpose.ATTRIBUTE, now=now).exists()
+    quoting = live_grants(case=case.pk, purpose=Purpose.QUOTE, now=now).exists()
+    subject = get_user_model().objects.get(pk=case.subject_id)
+    subject_name = (
+        (subject.get_full_name() or subject.get_username())
+        if attributed
+        else str(anonymous_subject_label(case.language))
+    )
+    names = _naming_map(case.pk)
+    rows = consented_messages(purpose=purpose, case=case, now=now).only(
+        "message_id",
+        "case_id",
+        "conversation_label",
+        "author_label",
+        "author_is_subject",
+        "text",
+        "subject_line",
+        "message__sent_at",
+        "message__conversation_id",
+        "message__thread_id",
+    )
+    for row in rows.iterator(chunk_size=chunk_size):
+        if row.author_is_subject:
+            author = subject_name
+        else:
+            author = names.get(row.author_label, row.author_label)
+        yield ConsentedMessage(
+            message_id=row.message_id,
+            case_id=row.case_id,
+            conversation_id=row.message.conversation_id,
+            thread_id=row.message.thread_id,
+            sent_at=row.message.sent_at,
+            conversation=_resolve(row.conversation_label, subject_name, names),
+            author=author,
+            author_is_subject=row.author_is_subject,
+            subject_line=_resolve(row.subject_line, subject_name, names),
+            text=_resolve(row.text, subject_name, names),
+            may_quote=quoting and (row.author_is_subject or row.author_label in names),
+        )
+
+
+def has_live_naming_consent(*, case_id: int, user_id: int) -> bool:
+    """Whether the third party ``user_id`` consents to be named in the case now."""
+    return NamingConsent.objects.filter(
+        case_id=case_id, user_id=user_id, withdrawn_at__isnull=True
+    ).exists()

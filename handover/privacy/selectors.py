@@ -1,0 +1,108 @@
+"""Reads of the privacy room: third parties of a case, and what the subject reviews.
+
+The review lists (redactions by kind, messages left out of scope) are the subject's
+own; callers check that the reader is the subject (``handover.consent.selectors``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q, QuerySet
+
+from handover.models import (
+    CasePseudonym,
+    HandoverCase,
+    NamingConsent,
+    Person,
+    PreparedMessage,
+    Redaction,
+)
+from handover.privacy.pseudonyms import person_digest
+
+
+def _people_of_user(case: HandoverCase, user: AbstractBaseUser) -> QuerySet[Person]:
+    """The third party's own identities in the subject's imports (by account or e-mail)."""
+    match = Q(user_id=user.pk)
+    if user.email:
+        match |= Q(email__iexact=user.email)
+    own = case.subject_people.values("pk")
+    return Person.objects.filter(owner_id=case.subject_id).filter(match).exclude(pk__in=own)
+
+
+def is_third_party_in_case(*, case: HandoverCase, user: AbstractBaseUser) -> bool:
+    """Whether ``user`` appears in the subject's imports as someone other than the subject."""
+    if not user.is_authenticated or user.pk == case.subject_id:
+        return False
+    return _people_of_user(case, user).exists()
+
+
+def list_cases_naming_user(*, user: AbstractBaseUser) -> list[HandoverCase]:
+    """Open cases in which ``user`` appears as a third party, for their naming-consent page."""
+    if not user.is_authenticated:
+        return []
+    candidates = (
+        HandoverCase.objects.filter(key_destroyed_at__isnull=True)
+        .exclude(subject=user)
+        .select_related("subject", "team")
+    )
+    return [case for case in candidates if is_third_party_in_case(case=case, user=user)]
+
+
+def names_of_consenting_third_parties(*, case_id: int) -> dict[str, str]:
+    """Pseudonym label -> name of each third party who consents to be named now."""
+    consents = list(
+        NamingConsent.objects.filter(case_id=case_id, withdrawn_at__isnull=True).select_related(
+            "user"
+        )
+    )
+    if not consents:
+        return {}
+    case = HandoverCase.objects.get(pk=case_id)
+    if not case.pseudonym_key:
+        return {}
+    key = bytes(case.pseudonym_key)
+    names: dict[str, str] = {}
+    for consent in consents:
+        user = consent.user
+        digests = [
+            person_digest(key=key, person_id=pk)
+            for pk in _people_of_user(case, user).values_list("pk", flat=True)
+        ]
+        for label in CasePseudonym.objects.filter(case=case, digest__in=digests).values_list(
+            "label", flat=True
+        ):
+            names[label] = user.get_full_name() or user.get_username()
+    return names
+
+
+@dataclass(frozen=True)
+class RedactionGroup:
+    """The redactions of one kind in a case, for the subject's review."""
+
+    kind: str
+    redactions: list[Redaction]
+
+
+def list_redaction_groups(*, case: HandoverCase) -> list[RedactionGroup]:
+    """The case's redactions grouped by kind, masked values only."""
+    groups: dict[str, list[Redaction]] = defaultdict(list)
+    for row in (
+        Redaction.objects.filter(case=case)
+        .select_related("message")
+        .order_by("kind", "message__sent_at", "start")
+    ):
+        groups[row.kind].append(row)
+    return [RedactionGroup(kind=kind, redactions=rows) for kind, rows in sorted(groups.items())]
+
+
+def list_out_of_scope(*, case: HandoverCase) -> QuerySet[PreparedMessage]:
+    """Prepared messages caught as a private topic, included or not, oldest first."""
+    return (
+        PreparedMessage.objects.filter(case=case)
+        .exclude(out_of_scope_topic="")
+        .select_related("message")
+        .order_by("message__sent_at", "message_id")
+    )

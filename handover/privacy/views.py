@@ -1,0 +1,145 @@
+"""HTML views of the privacy room, for the subject only: what was redacted, what was left
+out as a private topic, and which people of their imports are themself."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from handover.cases import services as case_services
+from handover.cases.selectors import get_case_for_user
+from handover.errors import HandoverError
+from handover.models import HandoverCase, Message, Person, PreparedMessage, Redaction
+from handover.privacy import selectors, services
+from handover.privacy.out_of_scope import TOPIC_LABELS
+from handover.privacy.redaction import KIND_LABELS
+
+
+def _subject_case(request: HttpRequest, case_id: int) -> HandoverCase:
+    case = get_case_for_user(case_id=case_id, user=request.user)
+    if case.subject_id != request.user.pk:
+        raise Http404("No such page.")
+    return case
+
+
+def _with_topic_label(prepared: PreparedMessage) -> PreparedMessage:
+    prepared.topic_label = TOPIC_LABELS.get(
+        prepared.out_of_scope_topic, prepared.out_of_scope_topic
+    )
+    return prepared
+
+
+class _AddRedactionForm(forms.Form):
+    message = forms.IntegerField(min_value=1)
+    start = forms.IntegerField(min_value=0)
+    end = forms.IntegerField(min_value=1)
+
+
+@login_required
+@require_GET
+def privacy_review(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The masked redactions grouped by kind, and the messages left out of scope."""
+    case = _subject_case(request, case_id)
+    groups = [
+        {
+            "kind": group.kind,
+            "label": KIND_LABELS.get(group.kind, group.kind),
+            "rows": group.redactions,
+        }
+        for group in selectors.list_redaction_groups(case=case)
+    ]
+    context = {
+        "case": case,
+        "groups": groups,
+        "out_of_scope": [
+            _with_topic_label(prepared) for prepared in selectors.list_out_of_scope(case=case)[:500]
+        ],
+        "prepared_count": PreparedMessage.objects.filter(case=case).count(),
+    }
+    return render(request, "handover/privacy_review.html", context)
+
+
+@login_required
+@require_POST
+def redaction_release(request: HttpRequest, case_id: int, redaction_id: int) -> HttpResponse:
+    """Release a false positive: the text is shown again in drafts and answers."""
+    case = _subject_case(request, case_id)
+    redaction = Redaction.objects.filter(case=case, pk=redaction_id).first()
+    if redaction is None:
+        raise Http404("No such redaction.")
+    services.release_redaction(redaction=redaction, by=request.user)
+    messages.success(request, _("Released: that text is no longer redacted."))
+    return redirect("handover:privacy-review", case_id=case.pk)
+
+
+@login_required
+@require_POST
+def redaction_add(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Redact text the detectors missed, selected in one of the subject's messages."""
+    case = _subject_case(request, case_id)
+    form = _AddRedactionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Select the text to redact inside a message."))
+        return redirect("handover:privacy-review", case_id=case.pk)
+    message = (
+        Message.objects.filter(
+            pk=form.cleaned_data["message"], conversation__owner_id=case.subject_id
+        )
+        .select_related("conversation")
+        .first()
+    )
+    if message is None:
+        raise Http404("No such message.")
+    try:
+        services.add_redaction(
+            case=case,
+            message=message,
+            start=form.cleaned_data["start"],
+            end=form.cleaned_data["end"],
+            by=request.user,
+        )
+    except HandoverError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Redacted."))
+    return redirect("handover:privacy-review", case_id=case.pk)
+
+
+@login_required
+@require_POST
+def out_of_scope_include(request: HttpRequest, case_id: int, message_id: int) -> HttpResponse:
+    """Include a message that was wrongly caught as a private topic (or leave it out again)."""
+    case = _subject_case(request, case_id)
+    prepared = PreparedMessage.objects.filter(case=case, message_id=message_id).first()
+    if prepared is None or not prepared.out_of_scope_topic:
+        raise Http404("No such message.")
+    include = request.POST.get("include", "1") == "1"
+    services.include_out_of_scope_message(prepared=prepared, by=request.user, include=include)
+    messages.success(request, _("Included.") if include else _("Left out again."))
+    return redirect("handover:privacy-review", case_id=case.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def subject_people(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Say which people of your imports are you; everyone else is shown under a pseudonym."""
+    case = _subject_case(request, case_id)
+    people = list(Person.objects.filter(owner_id=case.subject_id, merged_into__isnull=True)[:2000])
+    if request.method == "POST":
+        ids = [int(value) for value in request.POST.getlist("people") if value.isdigit()]
+        try:
+            case_services.set_subject_people(case=case, by=request.user, person_ids=ids)
+        except HandoverError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Saved. Your messages are being prepared again."))
+            return redirect("handover:case-detail", case_id=case.pk)
+    chosen = set(case.subject_people.values_list("pk", flat=True))
+    return render(
+        request,
+        "handover/subject_people.html",
+        {"case": case, "people": people, "chosen": chosen},
+    )
