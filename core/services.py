@@ -72,8 +72,12 @@ def erase_audit_personal_data(*, user: AbstractBaseUser) -> int:
     A row is about the user when they were its actor (``actor_pk``, which outlives the
     account), when they are its target, or when its ``details`` name them as ``user_id``
     (role and membership changes). ``personal`` is not hashed, so the chain still verifies.
-    The erasure writes an audit row of its own, with the count.
+    The erasure writes an audit row of its own, with the count. Call it before the account
+    is deleted: a deleted user has no pk left to match by.
     """
+    if user.pk is None:
+        # actor_pk=None would match every row without an actor.
+        raise ValueError("erase_audit_personal_data needs a saved user (erase before deleting).")
     about_user = (
         Q(actor_pk=user.pk)
         | Q(target_type=type(user).__name__.lower(), target_id=str(user.pk))

@@ -181,6 +181,14 @@ def test_erasing_a_person_keeps_the_chain_valid(teammate, successor) -> None:  #
     assert erase_audit_personal_data(user=teammate) == 0
 
 
+def test_erasing_needs_a_user_that_still_has_its_id(chain, teammate) -> None:  # noqa: ANN001
+    record_audit_event(actor=None, action="test.system", target=teammate, personal={"a": 1})
+    teammate.delete()
+    with pytest.raises(ValueError, match="before deleting"):
+        erase_audit_personal_data(user=teammate)
+    assert AuditEvent.objects.get(action="test.system").personal == {"a": 1}
+
+
 def test_deleting_the_actor_keeps_the_chain_valid(chain, teammate) -> None:  # noqa: ANN001
     actor_pk = teammate.pk
     teammate.delete()
