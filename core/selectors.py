@@ -131,29 +131,29 @@ def _check_link(  # noqa: ANN001 - row is a named tuple of _CHAINED_FIELDS
 ) -> AuditChainBreak | None:
     if row.sequence > expected_sequence:
         message = (
-            f"sequence {expected_sequence} is missing: the next row (id {row.id}) "
-            f"has sequence {row.sequence}"
+            f"sequence {expected_sequence} is missing (the next row, id {row.id}, "
+            f"has sequence {row.sequence})"
         )
         return AuditChainBreak(expected_sequence, row.id, ChainProblem.MISSING_SEQUENCE, message)
     if row.sequence < expected_sequence:
-        message = f"sequence {row.sequence} appears again (row id {row.id})"
+        message = f"sequence {row.sequence} appears again"
         return AuditChainBreak(row.sequence, row.id, ChainProblem.REORDERED, message)
     recomputed = chain_digest(row, prev_digest=row.prev_digest, key=key)
     sound = hmac.compare_digest(recomputed, row.digest)
     links = hmac.compare_digest(row.prev_digest, expected_prev)
     if not links and (not sound or row.id < previous_id):
         message = (
-            f"row id {row.id} neither follows the row before it nor matches its own digest"
+            "the row neither follows the row before it nor matches its own digest"
             if not sound
-            else f"row id {row.id} was written before row id {previous_id}, which it follows"
+            else f"the row was written before row id {previous_id}, which it follows"
         )
         message += ": rows were moved, renumbered or inserted here"
         return AuditChainBreak(row.sequence, row.id, ChainProblem.REORDERED, message)
     if not links:
-        message = f"prev_digest of row id {row.id} is not the digest of the row before it"
+        message = "its prev_digest is not the digest of the row before it"
         return AuditChainBreak(row.sequence, row.id, ChainProblem.PREV_DIGEST_MISMATCH, message)
     if not sound:
-        message = f"digest mismatch: row id {row.id} was changed after it was written"
+        message = "the row was changed after it was written"
         if expected_sequence == 1:
             message += " (or AUDIT_HMAC_KEY is not the key the log was written with)"
         return AuditChainBreak(row.sequence, row.id, ChainProblem.DIGEST_MISMATCH, message)

@@ -293,7 +293,8 @@ def test_the_command_reports_the_first_broken_link(chain, capsys) -> None:  # no
         execute_from_command_line(["manage.py", "verify_audit"])
     assert exited.value.code == 1
     error = capsys.readouterr().err
-    assert "sequence 2 is missing" in error and "1 rows before it verified" in error
+    assert "broken at sequence 2 (row id" in error and "missing sequence: sequence 2" in error
+    assert "Rows verified before it: 1." in error
 
 
 def test_the_admin_shows_audit_rows_read_only(chain, admin_client) -> None:  # noqa: ANN001

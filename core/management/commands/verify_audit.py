@@ -20,10 +20,11 @@ class Command(BaseCommand):
         result = verify_audit_chain(chunk_size=options["chunk_size"])
         if result.broken is not None:
             broken = result.broken
+            problem = broken.problem.replace("_", " ")
             raise CommandError(
                 f"The audit chain is broken at sequence {broken.sequence} "
-                f"(row id {broken.event_id}, {broken.problem}): {broken.message}. "
-                f"{result.rows_verified} rows before it verified.",
+                f"(row id {broken.event_id}), {problem}: {broken.message}. "
+                f"Rows verified before it: {result.rows_verified}.",
                 returncode=1,
             )
         self.stdout.write(
