@@ -11,7 +11,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.models import F
 from django.urls import reverse
 
-from core.audit_chain import GENESIS, UnhashableDetailsError
+from core.audit_chain import GENESIS, UnhashableDetailsError, audit_key, chain_digest
 from core.models import AuditEvent
 from core.selectors import ChainProblem, verify_audit_chain
 from core.services import erase_audit_personal_data, record_audit_event
@@ -139,6 +139,15 @@ def test_it_finds_a_forged_row_at_the_end(chain) -> None:  # noqa: ANN001
 def test_it_finds_a_relinked_row(chain) -> None:  # noqa: ANN001
     AuditEvent.objects.filter(sequence=3).update(prev_digest=chain[0].digest)
     assert_broken_at(3, ChainProblem.REORDERED)
+
+
+def test_it_finds_a_row_signed_onto_another_chain(chain) -> None:  # noqa: ANN001
+    """A row with a sound digest that follows another row: a chain spliced in with the key."""
+    row = AuditEvent.objects.get(sequence=3)
+    row.prev_digest = chain[0].digest
+    row.digest = chain_digest(row, prev_digest=row.prev_digest, key=audit_key())
+    row.save(update_fields=["prev_digest", "digest"])
+    assert_broken_at(3, ChainProblem.PREV_DIGEST_MISMATCH)
 
 
 def test_a_different_key_fails_at_the_first_row(chain, settings) -> None:  # noqa: ANN001
