@@ -27,6 +27,20 @@ def env_str(name: str, default: str | None = None) -> str | None:
     return default if value is None else value
 
 
+def env_secret(name: str, *, min_length: int) -> str | None:
+    """Return a secret of at least ``min_length`` characters, or None when unset.
+
+    The value is never echoed in the error.
+    """
+    value = _raw(name)
+    if value is not None and len(value) < min_length:
+        raise ImproperlyConfiguredEnvError(
+            f"{name} is too short ({len(value)} characters): expected at least {min_length}, "
+            "for example the output of `python -c 'import secrets; print(secrets.token_hex(32))'`."
+        )
+    return value
+
+
 def env_bool(name: str, default: bool = False) -> bool:
     """Return a boolean written as 1/0, true/false, yes/no or on/off."""
     value = _raw(name)

@@ -4,6 +4,8 @@ The README lists each variable. Readers in ``config.env`` stop start-up with a
 message naming the variable when a value is malformed.
 """
 
+import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -17,6 +19,7 @@ from config.env import (
     env_int,
     env_list,
     env_path,
+    env_secret,
     env_str,
     env_url,
 )
@@ -40,6 +43,12 @@ def _secret_key_from_data_dir(data_dir: Path) -> str:
 
 
 SECRET_KEY = env_str("SECRET_KEY") or _secret_key_from_data_dir(TACIT_DATA_DIR)
+# The audit chain's HMAC key. Derived from SECRET_KEY unless set, so rotating SECRET_KEY
+# would make every stored digest fail: set AUDIT_HMAC_KEY explicitly before ever rotating it.
+AUDIT_HMAC_KEY = (
+    env_secret("AUDIT_HMAC_KEY", min_length=32)
+    or hmac.new(SECRET_KEY.encode(), b"tacit-audit-chain", hashlib.sha256).hexdigest()
+)
 DEBUG = env_bool("DEBUG", default=False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

@@ -19,7 +19,19 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "actor", "action", "target_type", "target_id", "scope"]
+    """Read-only: a changed or deleted row would break the chain (``verify_audit``)."""
+
+    list_display = [
+        "sequence",
+        "created_at",
+        "actor",
+        "action",
+        "target_type",
+        "target_id",
+        "scope",
+    ]
+    list_select_related = ["actor"]
+    ordering = ["-sequence"]
     list_filter = ["action"]
     search_fields = ["scope", "target_id"]
 

@@ -54,8 +54,15 @@ class Membership(models.Model):
 class AuditEvent(models.Model):
     """One sensitive action, written in the same transaction as the action itself.
 
-    Rows are only ever inserted. ``target_type``/``target_id`` name the object
-    acted on without a foreign key, so the record outlives what it describes.
+    Rows are only ever inserted (``core.services.record_audit_event``), each chained to the
+    one before by a keyed digest (``core.audit_chain``): ``sequence`` counts from 1 without
+    gaps, ``prev_digest`` is the digest of the row before and ``digest`` covers this row's
+    non-personal fields, so ``verify_audit`` finds a changed, removed or reordered row.
+    ``target_type``/``target_id`` name the object acted on without a foreign key, so the
+    record outlives what it describes. ``actor_pk`` is the hashed copy of the actor's id:
+    the ``actor`` key becomes NULL when the account is deleted and the chain still verifies.
+    ``details`` (hashed) holds only ids, counts, states and dates; names, titles, file names
+    and free text go in ``personal``, which is not hashed and is emptied on erasure.
     """
 
     actor = models.ForeignKey(
@@ -65,6 +72,9 @@ class AuditEvent(models.Model):
         blank=True,
         related_name="+",
     )
+    actor_pk = models.BigIntegerField(
+        null=True, blank=True, help_text="The actor's id when the row was written (hashed)."
+    )
     action = models.CharField(max_length=64)
     target_type = models.CharField(max_length=64)
     target_id = models.CharField(max_length=64)
@@ -72,14 +82,24 @@ class AuditEvent(models.Model):
         max_length=128, blank=True, help_text="What the event belongs to, e.g. 'space:12'."
     )
     details = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    personal = models.JSONField(
+        default=dict, blank=True, help_text="Names, titles and free text; not hashed, erasable."
+    )
+    # Set by record_audit_event, not by the database: the value hashed is the value stored.
+    created_at = models.DateTimeField(db_index=True)
+    sequence = models.PositiveBigIntegerField(unique=True)
+    prev_digest = models.CharField(max_length=64)
+    digest = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["scope", "-created_at"], name="core_audit_scope_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(sequence__gte=1), name="core_audit_sequence"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.action} {self.target_type}:{self.target_id}"
+        return f"{self.sequence}: {self.action} {self.target_type}:{self.target_id}"
 
 
 class WorkerHeartbeat(models.Model):

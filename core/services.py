@@ -4,11 +4,13 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 from rest_framework.authtoken.models import Token
 
+from core.audit_chain import CHAIN_LOCK_ID, GENESIS, audit_key, canonical_details, chain_digest
 from core.models import AuditEvent, Membership, TaskProbe, Team, WorkerHeartbeat
 
 User = get_user_model()
@@ -21,16 +23,75 @@ def record_audit_event(
     target: object,
     scope: str = "",
     details: dict | None = None,
+    personal: dict | None = None,
 ) -> AuditEvent:
-    """Insert one audit row; call it inside the transaction of the action it records."""
-    return AuditEvent.objects.create(
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        action=action,
-        target_type=type(target).__name__.lower(),
-        target_id=str(getattr(target, "pk", "")),
-        scope=scope,
-        details=details or {},
+    """Append one row to the audit chain; call it inside the transaction of the action.
+
+    ``details`` is hashed and holds only ids, counts, states and dates (no floats);
+    ``personal`` holds names, titles, file names and free text, is not hashed, and is
+    emptied by ``erase_audit_personal_data``.
+
+    The chain's end is serialised by a transaction-level advisory lock, taken before the
+    last digest is read and released when the caller's transaction ends. Its cost: every
+    transaction that writes an audit row waits for the others from that write to their
+    commit, so write the audit row late in the transaction (the row itself costs three
+    statements: the lock, reading the last row, the insert). A rolled-back transaction
+    takes its row with it, and the next row reuses the number: the sequence has no gaps.
+    """
+    plain_details = canonical_details(details or {})
+    actor = actor if actor is not None and actor.is_authenticated else None
+    # No savepoint: inside the caller's transaction the lock and the row are simply part of
+    # it; without one, this block is the transaction that holds the lock.
+    with transaction.atomic(savepoint=False):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_ID])
+        last = AuditEvent.objects.order_by("-sequence").values_list("sequence", "digest").first()
+        sequence, prev_digest = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        event = AuditEvent(
+            actor=actor,
+            actor_pk=actor.pk if actor is not None else None,
+            action=action,
+            target_type=type(target).__name__.lower(),
+            target_id=str(getattr(target, "pk", "")),
+            scope=scope,
+            details=plain_details,
+            personal=personal or {},
+            created_at=timezone.now(),
+            sequence=sequence,
+            prev_digest=prev_digest,
+        )
+        event.digest = chain_digest(event, prev_digest=prev_digest, key=audit_key())
+        event.save(force_insert=True)
+    return event
+
+
+@transaction.atomic
+def erase_audit_personal_data(*, user: AbstractBaseUser) -> int:
+    """Empty ``personal`` on the audit rows about ``user``; return how many changed.
+
+    A row is about the user when they were its actor (``actor_pk``, which outlives the
+    account), when they are its target, or when its ``details`` name them as ``user_id``
+    (role and membership changes). ``personal`` is not hashed, so the chain still verifies.
+    The erasure writes an audit row of its own, with the count. Call it before the account
+    is deleted: a deleted user has no pk left to match by.
+    """
+    if user.pk is None:
+        # actor_pk=None would match every row without an actor.
+        raise ValueError("erase_audit_personal_data needs a saved user (erase before deleting).")
+    about_user = (
+        Q(actor_pk=user.pk)
+        | Q(target_type=type(user).__name__.lower(), target_id=str(user.pk))
+        | Q(details__user_id=user.pk)
     )
+    erased = AuditEvent.objects.filter(about_user).exclude(personal={}).update(personal={})
+    record_audit_event(
+        actor=None,
+        action="audit.personal_erased",
+        target=user,
+        scope=f"user:{user.pk}",
+        details={"rows": erased},
+    )
+    return erased
 
 
 @transaction.atomic

@@ -510,11 +510,11 @@ def import_space_archive(
         target=space,
         scope=space.audit_scope,
         details={
-            "archive": label,
             "pages": report.pages,
             "attachments": report.attachments,
             "skipped": len(report.skipped),
         },
+        personal={"archive": label},
     )
     return report
 

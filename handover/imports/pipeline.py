@@ -82,7 +82,8 @@ def _finish(source_id: int, token: str, status: str, *, error: str = "") -> Sour
             action="import.cancelled" if status == Source.Status.CANCELLED else "import.finished",
             target=source,
             scope=f"import:{source.pk}",
-            details={"status": status, "totals": report.get("totals", {}), "error": error},
+            details={"status": status, "totals": report.get("totals", {})},
+            personal={"error": error} if error else None,
         )
     return source
 

@@ -144,7 +144,8 @@ def create_source(
                 action="import.uploaded",
                 target=source,
                 scope=f"import:{source.pk}",
-                details={"format": detected, "name": original_name, "size": size},
+                details={"format": detected, "size": size},
+                personal={"name": original_name},
             )
     except BaseException:
         if is_upload:

@@ -38,6 +38,7 @@ def run_check(**overrides: str) -> subprocess.CompletedProcess:
             "EMBEDDING_MODEL='/nonexistent/model' does not exist",
         ),
         ("CELERY_BROKER_URL", "kafka://localhost", "CELERY_BROKER_URL has scheme 'kafka'"),
+        ("AUDIT_HMAC_KEY", "hunter2", "AUDIT_HMAC_KEY is too short (7 characters)"),
     ],
 )
 def test_it_stops_with_a_message_naming_the_variable(name: str, value: str, expected: str) -> None:

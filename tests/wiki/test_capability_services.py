@@ -101,7 +101,7 @@ def test_an_upload_leaves_an_audit_row(wiki_page, teammate, media_root):
     attachment = upload_attachment(page=wiki_page, by=teammate, upload=upload)
     event = AuditEvent.objects.get(action="attachment.uploaded")
     assert event.details["page_id"] == wiki_page.pk
-    assert event.details["name"] == attachment.name
+    assert event.personal["name"] == attachment.name
 
 
 def test_it_creates_a_space_from_an_archive(space, wiki_page, manager, teammate, media_root):

@@ -139,6 +139,8 @@ class SpaceAuditApi(WikiApi):
         target_type = serializers.CharField()
         target_id = serializers.CharField()
         details = serializers.JSONField()
+        # Names and titles, kept out of the hashed details; empty once erased.
+        personal = serializers.JSONField()
         created_at = serializers.DateTimeField()
 
     @extend_schema(

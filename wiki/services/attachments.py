@@ -112,7 +112,8 @@ def upload_attachment(*, page: Page, by: AbstractBaseUser, upload: UploadedFile)
         action="attachment.uploaded",
         target=attachment,
         scope=page.space.audit_scope,
-        details={"name": name, "page_id": page.pk, "content_type": sniffed, "size": upload.size},
+        details={"page_id": page.pk, "content_type": sniffed, "size": upload.size},
+        personal={"name": name},
     )
     return attachment
 
@@ -127,7 +128,8 @@ def delete_attachment(*, attachment: Attachment, by: AbstractBaseUser) -> None:
         action="attachment.deleted",
         target=attachment,
         scope=page.space.audit_scope,
-        details={"name": attachment.name, "page_id": page.pk},
+        details={"page_id": page.pk},
+        personal={"name": attachment.name},
     )
     file_name = attachment.file.name
     storage = attachment.file.storage

@@ -156,7 +156,7 @@ def set_page_tags(*, page: Page, by: AbstractBaseUser, names: Sequence[str]) -> 
             action="page.tags_set",
             target=page,
             scope=page.space.audit_scope,
-            details={"before": before, "after": after},
+            personal={"before": before, "after": after},
         )
     return page
 

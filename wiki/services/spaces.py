@@ -61,7 +61,9 @@ def create_space(
         action="space.created",
         target=space,
         scope=space.audit_scope,
-        details={"key": key, "is_private": is_private, "team_id": team.pk if team else None},
+        details={"is_private": is_private, "team_id": team.pk if team else None},
+        # A key can name a person (a personal space such as "~ana").
+        personal={"key": key},
     )
     return space
 

@@ -124,7 +124,7 @@ def rename_page(*, page: Page, by: AbstractBaseUser, new_title: str) -> Page:
         action="page.renamed",
         target=page,
         scope=page.space.audit_scope,
-        details={"old_title": old_title, "new_title": new_title},
+        personal={"old_title": old_title, "new_title": new_title},
     )
     return page
 
@@ -155,7 +155,7 @@ def move_page(*, page: Page, by: AbstractBaseUser, new_parent: Page | None) -> P
         action="page.moved",
         target=page,
         scope=page.space.audit_scope,
-        details={"old_path": old_path, "new_path": path},
+        personal={"old_path": old_path, "new_path": path},
     )
     return page
 
@@ -178,7 +178,7 @@ def delete_page(*, page: Page, by: AbstractBaseUser) -> Page:
         action="page.deleted",
         target=page,
         scope=page.space.audit_scope,
-        details={"title": page.title, "path": page.path},
+        personal={"title": page.title, "path": page.path},
     )
     return page
 
@@ -210,7 +210,7 @@ def undelete_page(*, page: Page, by: AbstractBaseUser) -> Page:
         action="page.undeleted",
         target=page,
         scope=page.space.audit_scope,
-        details={"title": page.title, "path": page.path},
+        personal={"title": page.title, "path": page.path},
     )
     return page
 

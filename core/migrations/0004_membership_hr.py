@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0001_initial"),
+        ("core", "0003_chain_existing_audit_events"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
