@@ -311,6 +311,14 @@ CELERY_BEAT_SCHEDULE["sweep-stale-imports"] = {
     "task": "handover.tasks.sweep_stale_imports_task",
     "schedule": float(IMPORT_SWEEP_SECONDS),
 }
+# Days an uploaded export is kept after its import succeeded; 0 deletes it at once. A failed or
+# cancelled import keeps its file (to be retried) until the import is deleted. At most a century.
+IMPORT_UPLOAD_RETENTION_DAYS = env_int("IMPORT_UPLOAD_RETENTION_DAYS", 0, minimum=0, maximum=36500)
+# Beat deletes the uploads whose retention has passed (and any a worker failed to delete).
+CELERY_BEAT_SCHEDULE["delete-expired-uploads"] = {
+    "task": "handover.tasks.delete_expired_uploads_task",
+    "schedule": 3600.0,
+}
 
 # --- Plugins -----------------------------------------------------------------------------------
 
