@@ -228,7 +228,10 @@ SPECTACULAR_SETTINGS = {
     # (a multipart part), not the URL a response would carry.
     "COMPONENT_SPLIT_REQUEST": True,
     # Several components have a field named "status"; name each set of choices for itself.
-    "ENUM_NAME_OVERRIDES": {"ImportStatusEnum": "handover.models.Source.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "ImportStatusEnum": "handover.models.Source.Status",
+        "DeletionReceiptKindEnum": "handover.models.DeletionReceipt.Kind",
+    },
 }
 
 # --- Celery ------------------------------------------------------------------------------------
