@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from handover.imports import pipeline, services
 from handover.models import DeletionReceipt, Message, Source
@@ -207,6 +208,22 @@ def test_an_incomplete_receipt_says_why(client_for, subject) -> None:  # noqa: A
     )
     body = client_for(subject).get(f"/handover/receipts/{receipt.pk}/").content.decode()
     assert "Not completed" in body and "The stored upload could not be deleted." in body
+
+
+def test_the_pages_are_translated(
+    client_for,  # noqa: ANN001
+    imported: Source,
+    django_capture_on_commit_callbacks,  # noqa: ANN001
+) -> None:
+    client = client_for(imported.owner)
+    headers = {"Accept-Language": "zh-hans"}
+    assert "删除此导入" in client.get(_confirm(imported), headers=headers).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(_delete(imported), headers=headers)
+    page = client.get(response["Location"], headers=headers).content.decode()
+    assert "删除回执" in page and "消息" in page
+    assert "删除回执" in mail.outbox[0].subject
+    translation.activate("en")
 
 
 def test_list_pages_use_a_fixed_number_of_queries(
