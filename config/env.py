@@ -56,8 +56,10 @@ def env_bool(name: str, default: bool = False) -> bool:
     )
 
 
-def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
-    """Return an integer, checking an optional lower bound."""
+def env_int(
+    name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
+    """Return an integer, checking optional lower and upper bounds."""
     value = _raw(name)
     if value is None:
         return default
@@ -69,6 +71,8 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
         ) from None
     if minimum is not None and number < minimum:
         raise ImproperlyConfiguredEnvError(f"{name}={number} is too small: expected >= {minimum}.")
+    if maximum is not None and number > maximum:
+        raise ImproperlyConfiguredEnvError(f"{name}={number} is too large: expected <= {maximum}.")
     return number
 
 

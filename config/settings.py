@@ -199,6 +199,18 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024, minimum=1)
 
+# --- E-mail ------------------------------------------------------------------------------------
+
+# Deletion receipts are e-mailed to their owner. The console backend prints them (development);
+# set the SMTP backend and its host in production. The tests use Django's locmem backend.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "tacit@localhost")
+
 # --- REST API ----------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
@@ -225,7 +237,10 @@ SPECTACULAR_SETTINGS = {
     # (a multipart part), not the URL a response would carry.
     "COMPONENT_SPLIT_REQUEST": True,
     # Several components have a field named "status"; name each set of choices for itself.
-    "ENUM_NAME_OVERRIDES": {"ImportStatusEnum": "handover.models.Source.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "ImportStatusEnum": "handover.models.Source.Status",
+        "DeletionReceiptKindEnum": "handover.models.DeletionReceipt.Kind",
+    },
 }
 
 # --- Celery ------------------------------------------------------------------------------------
@@ -320,17 +335,14 @@ CELERY_BEAT_SCHEDULE["sweep-stale-imports"] = {
     "task": "handover.tasks.sweep_stale_imports_task",
     "schedule": float(IMPORT_SWEEP_SECONDS),
 }
-
-# --- E-mail ------------------------------------------------------------------------------------
-
-# Console by default: nothing leaves the machine unless an operator configures SMTP.
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
-EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Tacit <tacit@localhost>")
+# Days an uploaded export is kept after its import succeeded; 0 deletes it at once. A failed or
+# cancelled import keeps its file (to be retried) until the import is deleted. At most a century.
+IMPORT_UPLOAD_RETENTION_DAYS = env_int("IMPORT_UPLOAD_RETENTION_DAYS", 0, minimum=0, maximum=36500)
+# Beat deletes the uploads whose retention has passed (and any a worker failed to delete).
+CELERY_BEAT_SCHEDULE["delete-expired-uploads"] = {
+    "task": "handover.tasks.delete_expired_uploads_task",
+    "schedule": 3600.0,
+}
 
 # --- Handover cases and consent ----------------------------------------------------------------
 

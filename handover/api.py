@@ -1,12 +1,19 @@
-"""REST interfaces for imports: upload, status and progress, report, cancel, message search."""
+"""REST interfaces for imports and deletion receipts.
 
+Imports: upload, status and progress, report, cancel, delete (answering the receipt); the
+user's receipts; message search.
+"""
+
+from django.http import Http404
 from drf_spectacular.utils import (
     OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     extend_schema_serializer,
     inline_serializer,
 )
 from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,7 +21,9 @@ from rest_framework.views import APIView
 
 from core.pagination import PAGINATION_PARAMETERS, paginate, paginated
 from handover.imports import selectors, services
-from handover.models import Source
+from handover.models import DeletionReceipt, Source
+from handover.rights import selectors as rights_selectors
+from handover.rights import services as rights_services
 
 
 class SourceOutputSerializer(serializers.ModelSerializer):
@@ -81,13 +90,101 @@ class SourceListApi(APIView):
         return Response(SourceDetailOutputSerializer(source).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_serializer(component_name="DeletionReceiptItem")
+class ReceiptItemSerializer(serializers.Serializer):
+    """One kind of thing removed: how many and when; ``note`` and ``error`` are codes."""
+
+    what = serializers.CharField(
+        help_text="messages, threads, conversations, identities, people, files or imports."
+    )
+    count = serializers.IntegerField(min_value=0)
+    at = serializers.DateTimeField()
+    note = serializers.CharField(
+        required=False,
+        help_text="files only: server_export (read in place, not Tacit's copy), "
+        "already_deleted (after the import succeeded) or missing.",
+    )
+    error = serializers.CharField(
+        required=False, help_text="files only: delete_failed (an operator was told)."
+    )
+
+
+@extend_schema_serializer(component_name="DeletionReceipt")
+class ReceiptOutputSerializer(serializers.ModelSerializer):
+    """A deletion receipt: counts and times, never message text."""
+
+    items = ReceiptItemSerializer(many=True, read_only=True)
+    total_removed = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = DeletionReceipt
+        fields = ["id", "kind", "summary", "items", "total_removed", "created_at", "completed_at"]
+        read_only_fields = fields
+
+
+@extend_schema_serializer(component_name="ErrorDetail")
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
 class SourceDetailApi(APIView):
-    """One import: status, progress and report."""
+    """One import: status, progress and report (GET); delete it, with a receipt (DELETE)."""
 
     @extend_schema(responses=SourceDetailOutputSerializer)
     def get(self, request: Request, source_id: int) -> Response:
         source = selectors.get_source_for_user(source_id=source_id, user=request.user)
         return Response(SourceDetailOutputSerializer(source).data)
+
+    @extend_schema(
+        operation_id="handover_imports_destroy",
+        request=None,
+        responses={
+            200: ReceiptOutputSerializer,
+            404: OpenApiResponse(DetailSerializer, description="Not one of your imports."),
+            409: OpenApiResponse(
+                DetailSerializer, description="It, or another of your imports, is running."
+            ),
+        },
+    )
+    def delete(self, request: Request, source_id: int) -> Response:
+        """Delete the import, what it alone brought and its stored upload; answer the receipt."""
+        source = selectors.get_source_for_user(source_id=source_id, user=request.user)
+        try:
+            receipt = rights_services.erase_import(source=source, by=request.user)
+        except rights_services.ImportRunningError as error:
+            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        except rights_services.ErasureNotAllowedError as error:
+            raise PermissionDenied(str(error)) from error
+        except Source.DoesNotExist as error:
+            raise Http404("No such import.") from error
+        return Response(ReceiptOutputSerializer(receipt).data)
+
+
+class ReceiptListApi(APIView):
+    """The user's deletion receipts, newest first."""
+
+    @extend_schema(
+        operation_id="handover_receipts_list",
+        parameters=PAGINATION_PARAMETERS,
+        responses=paginated("PaginatedDeletionReceiptList", ReceiptOutputSerializer(many=True)),
+    )
+    def get(self, request: Request) -> Response:
+        receipts = rights_selectors.list_receipts_for_user(user=request.user)
+        return paginate(self, request, receipts, ReceiptOutputSerializer)
+
+
+class ReceiptDetailApi(APIView):
+    """One of the user's deletion receipts."""
+
+    @extend_schema(
+        responses={
+            200: ReceiptOutputSerializer,
+            404: OpenApiResponse(DetailSerializer, description="Not one of your receipts."),
+        }
+    )
+    def get(self, request: Request, receipt_id: int) -> Response:
+        receipt = rights_selectors.get_receipt_for_user(receipt_id=receipt_id, user=request.user)
+        return Response(ReceiptOutputSerializer(receipt).data)
 
 
 class SourceCancelApi(APIView):

@@ -1,10 +1,15 @@
 """Celery's entry point for handover (autodiscovery imports ``<app>.tasks``): each room's tasks."""
 
 from handover.consent.tasks import run_purge_job_task, sweep_purge_jobs_task
-from handover.imports.tasks import import_source_task, sweep_stale_imports_task
+from handover.imports.tasks import (
+    delete_expired_uploads_task,
+    import_source_task,
+    sweep_stale_imports_task,
+)
 from handover.privacy.tasks import prepare_case_messages_task
 
 __all__ = [
+    "delete_expired_uploads_task",
     "import_source_task",
     "prepare_case_messages_task",
     "run_purge_job_task",

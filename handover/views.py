@@ -1,16 +1,21 @@
-"""HTML views for imports, imported conversations and threads, and message search."""
+"""HTML views for imports, imported conversations and threads, message search, and erasure."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from handover.forms import ImportUploadForm, MessageSearchForm
 from handover.imports import selectors, services
+from handover.models import Source
+from handover.rights import selectors as rights_selectors
+from handover.rights import services as rights_services
 
 THREADS_PER_PAGE = 50
 
@@ -84,6 +89,63 @@ def import_restart(request: HttpRequest, source_id: int) -> HttpResponse:
     except services.InvalidTransitionError as error:
         messages.error(request, str(error))
     return redirect("handover:import-detail", source_id=source.pk)
+
+
+def _delete_confirmation(
+    request: HttpRequest, source: Source, *, error: str = "", status: int = 200
+) -> HttpResponse:
+    counts = rights_selectors.plan_import_erasure(source=source).counts()
+    template = "handover/import_delete.html"
+    if request.htmx:
+        template += "#confirmation"
+    return render(
+        request, template, {"source": source, "counts": counts, "error": error}, status=status
+    )
+
+
+@login_required
+@require_GET
+def import_delete_confirm(request: HttpRequest, source_id: int) -> HttpResponse:
+    """What deleting an import removes, with counts, and the button; htmx gets the partial."""
+    source = selectors.get_source_for_user(source_id=source_id, user=request.user)
+    return _delete_confirmation(request, source)
+
+
+@login_required
+@require_POST
+def import_delete(request: HttpRequest, source_id: int) -> HttpResponse:
+    """Delete an import and what it brought, then show its receipt; 409 while it runs."""
+    source = selectors.get_source_for_user(source_id=source_id, user=request.user)
+    try:
+        receipt = rights_services.erase_import(source=source, by=request.user)
+    except rights_services.ImportRunningError as error:
+        return _delete_confirmation(request, source, error=str(error), status=409)
+    except rights_services.ErasureNotAllowedError as error:
+        raise PermissionDenied(str(error)) from error
+    except Source.DoesNotExist as error:
+        raise Http404("No such import.") from error
+    messages.success(request, _("The import was deleted. This receipt lists what was removed."))
+    url = reverse("handover:receipt-detail", args=[receipt.pk])
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+@login_required
+@require_GET
+def receipt_list(request: HttpRequest) -> HttpResponse:
+    """The user's deletion receipts, newest first."""
+    receipts = rights_selectors.list_receipts_for_user(user=request.user)
+    page = Paginator(receipts, 50).get_page(request.GET.get("page"))
+    return render(request, "handover/receipt_list.html", {"page": page})
+
+
+@login_required
+@require_GET
+def receipt_detail(request: HttpRequest, receipt_id: int) -> HttpResponse:
+    """One deletion receipt: what was removed, how many and when; its person's only."""
+    receipt = rights_selectors.get_receipt_for_user(receipt_id=receipt_id, user=request.user)
+    return render(request, "handover/receipt_detail.html", {"receipt": receipt})
 
 
 @login_required

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from core.services import record_audit_event
 from handover.importers.archive import ExportSource
 from handover.importers.base import ImportFormatError
+from handover.imports import services
 from handover.imports.batches import (
     BatchWriter,
     ImportCancelledError,
@@ -77,6 +78,17 @@ def _finish(source_id: int, token: str, status: str, *, error: str = "") -> Sour
             source.bytes_done = source.bytes_total
             fields += ["messages_total", "bytes_done"]
         source.save(update_fields=fields)
+        if (
+            status == Source.Status.SUCCEEDED
+            and source.is_upload
+            and settings.IMPORT_UPLOAD_RETENTION_DAYS == 0
+        ):
+            # Once the import is committed, the upload has served its purpose; robust: a file
+            # that cannot go is logged, and beat's sweep tries again (the import succeeded).
+            transaction.on_commit(
+                lambda: services.delete_succeeded_upload(source_id=source_id, reason="success"),
+                robust=True,
+            )
         record_audit_event(
             actor=None,
             action="import.cancelled" if status == Source.Status.CANCELLED else "import.finished",

@@ -1,7 +1,10 @@
 """Writes for imports: store and detect an export, queue it, cancel it, re-send stale ones.
 
 The run itself is :mod:`handover.imports.pipeline`; every state change of a
-source other than the run's own happens here, with its audit row.
+source other than the run's own happens here, with its audit row. So does the
+deletion of a stored upload once its import succeeded (``IMPORT_UPLOAD_RETENTION_DAYS``);
+a failed or cancelled import keeps its file, to be retried, until the import is deleted
+(:func:`handover.rights.services.erase_import`).
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import logging
 import shutil
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -38,11 +41,43 @@ class InvalidTransitionError(Exception):
     """The source is not in a state that allows the requested action."""
 
 
+class UploadNotStoredError(Exception):
+    """An upload's recorded path is not under MEDIA_ROOT/imports/; it is left where it is."""
+
+
 # --- Sources -----------------------------------------------------------------------------------
 
 
 def _imports_root() -> Path:
     return Path(settings.MEDIA_ROOT) / "imports"
+
+
+def stored_upload_folder(source: Source) -> Path | None:
+    """The folder under MEDIA_ROOT/imports/ that holds ``source``'s upload; None when not an upload.
+
+    Uploads are stored as ``imports/<random folder>/<file>``; the whole folder is the
+    upload. A server-side export (the command line's path) is never Tacit's to delete, and
+    an upload whose path is not inside the imports folder (MEDIA_ROOT moved, a hand-edited
+    row) raises :class:`UploadNotStoredError` rather than deleting something else.
+    """
+    if not source.is_upload:
+        return None
+    root = _imports_root().resolve()
+    path = Path(source.path).resolve()
+    if not path.is_relative_to(root) or len(path.relative_to(root).parts) < 2:
+        raise UploadNotStoredError(
+            f"import {source.pk}: {source.path} is not inside the upload folder {root}"
+        )
+    return root / path.relative_to(root).parts[0]
+
+
+def delete_upload_folder(folder: Path) -> bool:
+    """Delete a stored upload's folder; False when it was already gone. Other errors propagate."""
+    try:
+        shutil.rmtree(folder)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def _detect(path: Path, requested_format: str | None) -> str:
@@ -167,6 +202,13 @@ def start_import(*, source: Source, by: AbstractBaseUser | None, schedule: bool 
         locked = Source.objects.select_for_update().get(pk=source.pk)
         if locked.is_active:
             raise InvalidTransitionError(_("This import is already queued or running."))
+        if locked.upload_deleted:
+            raise InvalidTransitionError(
+                _(
+                    "The uploaded file was deleted after this import succeeded, so it cannot "
+                    "be imported again. Upload the export again instead."
+                )
+            )
         restart = locked.status != Source.Status.UPLOADED
         locked.status = Source.Status.QUEUED
         locked.queued_at = timezone.now()
@@ -313,3 +355,75 @@ def requeue_stale_imports(*, stale_after: timedelta | None = None) -> list[int]:
     if requeued:
         logger.info("Re-sent stale imports: %s", requeued)
     return requeued
+
+
+# --- Stored uploads after success ---------------------------------------------------------------
+
+
+def delete_succeeded_upload(*, source_id: int, reason: str) -> bool:
+    """Delete the stored upload of a succeeded import and note when; True when it was deleted.
+
+    Does nothing (False) for a server-side export, an import that is not (or no longer)
+    succeeded, or one whose file is already recorded as deleted. A file that cannot be
+    deleted is logged as an error and left for the next sweep
+    (:func:`delete_expired_uploads`); a file already missing counts as deleted.
+    ``reason`` ("success" or "retention") goes into the audit row.
+    """
+    with transaction.atomic():
+        source = (
+            Source.objects.select_for_update()
+            .filter(
+                pk=source_id,
+                is_upload=True,
+                status=Source.Status.SUCCEEDED,
+                upload_deleted_at__isnull=True,
+            )
+            .first()
+        )
+        if source is None:
+            return False
+        try:
+            folder = stored_upload_folder(source)
+            if folder is not None:
+                delete_upload_folder(folder)
+        except (UploadNotStoredError, OSError):
+            logger.exception("The stored upload of import %s could not be deleted.", source_id)
+            return False
+        source.upload_deleted_at = timezone.now()
+        source.save(update_fields=["upload_deleted_at"])
+        record_audit_event(
+            actor=None,
+            action="import.upload_deleted",
+            target=source,
+            scope=f"import:{source.pk}",
+            details={
+                "reason": reason,
+                "retention_days": settings.IMPORT_UPLOAD_RETENTION_DAYS,
+            },
+        )
+    return True
+
+
+def delete_expired_uploads(*, now: datetime | None = None) -> list[int]:
+    """Delete the uploads of imports that succeeded more than the retention period ago.
+
+    The period is ``IMPORT_UPLOAD_RETENTION_DAYS`` (0: every succeeded import, which also
+    catches a deletion a worker could not do at the end of its import). Failed and
+    cancelled imports keep their file. Returns the ids of the imports whose file went.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.IMPORT_UPLOAD_RETENTION_DAYS)
+    candidates = Source.objects.filter(
+        is_upload=True,
+        status=Source.Status.SUCCEEDED,
+        upload_deleted_at__isnull=True,
+        finished_at__lte=cutoff,
+    ).values_list("pk", flat=True)
+    deleted = [
+        source_id
+        for source_id in list(candidates)
+        if delete_succeeded_upload(source_id=source_id, reason="retention")
+    ]
+    if deleted:
+        logger.info("Deleted the stored uploads of imports %s (retention passed).", deleted)
+    return deleted

@@ -1,4 +1,4 @@
-"""Celery interfaces for imports: run one source, and sweep up imports whose worker died."""
+"""Celery interfaces for imports: run one source, sweep up dead imports, delete expired uploads."""
 
 from celery import shared_task
 
@@ -24,3 +24,9 @@ def import_source_task(source_id: int) -> None:
 def sweep_stale_imports_task() -> None:
     """Send again imports whose heartbeat stopped (the embedded brokers deliver at most once)."""
     services.requeue_stale_imports()
+
+
+@shared_task(name="handover.tasks.delete_expired_uploads_task", ignore_result=True)
+def delete_expired_uploads_task() -> None:
+    """Periodic: delete the uploads of imports that succeeded longer ago than the retention."""
+    services.delete_expired_uploads()

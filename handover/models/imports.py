@@ -48,6 +48,11 @@ class Source(models.Model):
     is_upload = models.BooleanField(
         default=True, help_text="Stored under MEDIA_ROOT/imports/ (and deleted with the source)."
     )
+    upload_deleted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the stored upload was deleted after a successful import (retention).",
+    )
     size_bytes = models.BigIntegerField(default=0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.UPLOADED)
     records_done = models.BigIntegerField(default=0)
@@ -101,6 +106,11 @@ class Source(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in {self.Status.QUEUED, self.Status.RUNNING}
+
+    @property
+    def upload_deleted(self) -> bool:
+        """The uploaded file is gone (kept only ``IMPORT_UPLOAD_RETENTION_DAYS`` after success)."""
+        return self.upload_deleted_at is not None
 
     @property
     def percent_done(self) -> int | None:

@@ -59,9 +59,22 @@ def test_an_upload_is_imported_by_the_worker(
     page = client.get(f"/handover/imports/{source.pk}/", headers={"HX-Request": "true"})
     assert "Succeeded" in page.content.decode() and "hx-trigger" not in page.content.decode()
 
-    # The same export again, through the worker: nothing added.
-    assert client.post(f"/handover/imports/{source.pk}/restart/").status_code == 302
-    again = wait_for(lambda: _finished(source.pk), timeout=120)
+    # The upload is deleted once its import succeeded (IMPORT_UPLOAD_RETENTION_DAYS=0), so
+    # importing it again is refused with the reason.
+    stored = Path(source.path)
+    wait_for(lambda: Source.objects.get(pk=source.pk).upload_deleted, timeout=30)
+    assert not stored.exists() and not stored.parent.exists()
+    refused = client.post(f"/handover/imports/{source.pk}/restart/", follow=True)
+    assert "Upload the export again instead." in refused.content.decode()
+
+    # The same export uploaded again, through the worker: nothing added.
+    response = client.post(
+        "/handover/imports/new/",
+        {"file": SimpleUploadedFile(archive.name, archive.read_bytes())},
+    )
+    assert response.status_code == 302, response.content
+    second = Source.objects.exclude(pk=source.pk).get(owner=subject)
+    again = wait_for(lambda: _finished(second.pk), timeout=120)
     assert again.status == Source.Status.SUCCEEDED
     assert again.report["totals"] == {"new": 0, "updated": 0, "unchanged": expected.messages}
     assert Message.objects.count() == expected.messages

@@ -7,8 +7,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0001_initial"),
-        ("handover", "0003_deletion_receipt"),
+        ("core", "0004_membership_hr"),
+        ("handover", "0004_source_upload_deleted_at"),
         ("wiki", "0003_search_title_vector"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
