@@ -478,3 +478,27 @@ def test_a_renamed_chinese_page_redirects_from_its_old_address(space, teammate, 
     assert response.status_code == 301
     assert response["Location"] == _url("wiki:page-history", page)
     assert client_for(teammate).get(response["Location"]).status_code == 200
+
+
+def test_backlinks_show_other_spaces_pages_only_to_their_readers(
+    space, wiki_page, manager, teammate, successor, client_for
+):
+    secret = services.create_space(name="Secret", key="secret", by=manager)
+    services.set_space_role(space=secret, by=manager, role="editor", user=teammate)
+    services.create_page(
+        space=secret, author=teammate, title="Hidden plan", body="See [[platform:Deploy guide]]."
+    )
+    services.create_page(
+        space=space, author=teammate, title="Open notes", body="See [[Deploy guide]]."
+    )
+    view = _url("wiki:page-view", wiki_page)
+
+    for_teammate = client_for(teammate).get(view).content.decode()
+    for_successor = client_for(successor).get(view).content.decode()
+    assert "Hidden plan" in for_teammate and "Open notes" in for_teammate
+    assert "Open notes" in for_successor and "Hidden plan" not in for_successor
+
+    services.set_space_role(space=secret, by=manager, role="reader", user=successor)
+    assert "Hidden plan" in client_for(successor).get(view).content.decode()
+    services.set_space_role(space=secret, by=manager, role=None, user=successor)
+    assert "Hidden plan" not in client_for(successor).get(view).content.decode()
