@@ -150,6 +150,30 @@ _default_db["ATOMIC_REQUESTS"] = False
 DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Cache -------------------------------------------------------------------------------------
+
+# What the wiki caches (diffs, rendered page fragments) is keyed by what it shows: a key names
+# the texts and versions it was made from, and every write that changes them makes a new key
+# in its own transaction. So a cache of each process's own (the default) or one shared by
+# every web machine (Redis) serves the same, and neither needs to be told to forget.
+CACHE_URL = env_url("CACHE_URL", schemes=("redis", "rediss"))
+CACHE_MAX_ENTRIES = env_int("CACHE_MAX_ENTRIES", 5000, minimum=1)
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": TACIT_DB_NAME or "tacit",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": CACHE_MAX_ENTRIES},
+        }
+    }
+
 # --- Auth, i18n, static -----------------------------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.test import Client, override_settings
 
 from core.models import Membership, Team
@@ -41,6 +42,14 @@ def _fast_password_hasher() -> Iterator[None]:
     """
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """Each test starts with an empty cache, so none depends on what another one cached."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def _make_user(username: str, **extra: object):  # noqa: ANN202

@@ -21,7 +21,15 @@ from patiencediff import PatienceSequenceMatcher
 
 from core.cjk import CJK_RANGES
 
-__all__ = ["DiffRow", "DiffStats", "diff_inline", "diff_side_by_side", "diff_stats"]
+__all__ = [
+    "DiffRow",
+    "DiffStats",
+    "diff_inline",
+    "diff_side_by_side",
+    "diff_stats",
+    "inline_html",
+    "stats_of",
+]
 
 DiffKind = Literal["equal", "insert", "delete", "replace"]
 
@@ -140,7 +148,11 @@ def diff_inline(old: str, new: str, *, context: int | None = 3) -> str:
     all); a skipped run becomes ``<li class="diff-line diff-skip">``. Identical texts give an
     empty list: show a "no changes" message from ``diff_stats`` instead.
     """
-    rows = diff_side_by_side(old, new)
+    return inline_html(diff_side_by_side(old, new), context=context)
+
+
+def inline_html(rows: list[DiffRow], *, context: int | None = 3) -> str:
+    """The inline HTML of ``diff_inline`` from rows ``diff_side_by_side`` already made."""
     changed = [i for i, row in enumerate(rows) if row.kind != "equal"]
     if not changed:
         return '<ol class="diff diff-inline"></ol>'
@@ -188,4 +200,19 @@ def diff_stats(old: str, new: str) -> DiffStats:
             removed += i2 - i1
         if tag in ("replace", "insert"):
             added += j2 - j1
+    return DiffStats(added=added, removed=removed)
+
+
+def stats_of(rows: list[DiffRow]) -> DiffStats:
+    """``diff_stats`` from rows ``diff_side_by_side`` already made (no second comparison).
+
+    A replaced block gives one ``replace`` row per paired line and plain deletions and
+    insertions for the rest, so counting rows counts the same lines as the opcodes.
+    """
+    added = removed = 0
+    for row in rows:
+        if row.kind in ("replace", "delete"):
+            removed += 1
+        if row.kind in ("replace", "insert"):
+            added += 1
     return DiffStats(added=added, removed=removed)

@@ -389,6 +389,28 @@ def test_save_with_the_current_etag_creates_a_revision(wiki_page, teammate, clie
     assert (revision.number, revision.body, revision.summary) == (2, "New text.\n", "shorter")
 
 
+@pytest.mark.parametrize("change", ["New text.\n", None])
+def test_the_answer_to_a_save_is_the_page_a_get_then_reads(change, wiki_page, teammate, client_for):
+    client = client_for(teammate)
+    before = client.get(url("page-detail", page_id=wiki_page.pk))
+    body = change or before.json()["body"]
+    saved = send(
+        client,
+        "put",
+        url("page-detail", page_id=wiki_page.pk),
+        {"body": body, "summary": "check"},
+        If_Match=before["ETag"],
+    )
+    after = client.get(url("page-detail", page_id=wiki_page.pk))
+
+    assert saved.status_code == 200
+    answer = saved.json()
+    assert answer.pop("status") == ("saved" if change else "unchanged")
+    assert (answer.pop("merged"), answer.pop("notice")) == (False, "")
+    assert answer == after.json()
+    assert saved["ETag"] == after["ETag"]
+
+
 def test_a_stale_non_overlapping_save_is_merged_with_a_notice(
     wiki_page, teammate, subject, client_for
 ):

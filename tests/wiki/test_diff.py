@@ -4,7 +4,15 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from wiki.diff import DiffRow, DiffStats, diff_inline, diff_side_by_side, diff_stats
+from wiki.diff import (
+    DiffRow,
+    DiffStats,
+    diff_inline,
+    diff_side_by_side,
+    diff_stats,
+    inline_html,
+    stats_of,
+)
 
 
 class _TextAndTags(HTMLParser):
@@ -151,3 +159,20 @@ def test_it_pairs_scattered_changes_on_a_long_page():
     assert sum(row.kind == "replace" for row in rows) == 30
     assert sum(row.kind == "equal" for row in rows) == 2970
     assert diff_stats("\n".join(old_lines), "\n".join(new_lines)) == DiffStats(30, 30)
+
+
+def test_it_counts_and_renders_the_same_from_rows_made_once():
+    pairs = [
+        ("a\nb\nc\n", "a\nB\nc\nd\n"),
+        ("keep\ndrop\n", "keep\n"),
+        ("one\ntwo\nthree\n", "uno\ndos\n"),
+        ("x\n" * 3, "y\n" * 7 + "x\n"),
+        ("", "new page\n"),
+        ("same\n", "same\n"),
+        ("\n".join(f"line {n}" for n in range(300)), "\n".join(f"l {n}" for n in range(0, 300, 3))),
+    ]
+    for old, new in pairs:
+        rows = diff_side_by_side(old, new)
+        assert stats_of(rows) == diff_stats(old, new), (old, new)
+        assert inline_html(rows) == diff_inline(old, new)
+        assert inline_html(rows, context=None) == diff_inline(old, new, context=None)

@@ -174,6 +174,28 @@ def test_history_and_diff_inline_and_side_by_side(wiki_page, teammate, client_fo
     assert client.get(_url("wiki:page-diff", wiki_page), {"from": 1, "to": 7}).status_code == 404
 
 
+def test_a_cached_diff_is_the_one_of_the_revisions_asked_for(wiki_page, teammate, client_for):
+    first = wiki_page.current_revision
+    services.publish_revision(
+        page=wiki_page, author=teammate, body="second text\n", base_revision=first
+    )
+    second = wiki_page.current_revision
+    services.publish_revision(
+        page=wiki_page, author=teammate, body="third text\n", base_revision=second
+    )
+    client = client_for(teammate)
+    url = _url("wiki:page-diff", wiki_page)
+
+    for mode in ("inline", "side", "inline"):
+        one_two = client.get(url, {"from": 1, "to": 2, "mode": mode}).content.decode()
+        two_three = client.get(url, {"from": 2, "to": 3, "mode": mode}).content.decode()
+        assert "<ins>second</ins>" in one_two and "third" not in one_two
+        assert "<del>second</del>" in two_three and "<ins>third</ins>" in two_three
+    # The same pair, asked for the other way round, is not the cached forward diff.
+    backwards = client.get(url, {"from": 3, "to": 2}).content.decode()
+    assert "<del>third</del>" in backwards and "<ins>second</ins>" in backwards
+
+
 def test_restore_is_post_only_and_creates_a_revision(wiki_page, teammate, client_for):
     services.publish_revision(
         page=wiki_page, author=teammate, body="replaced\n", base_revision=wiki_page.current_revision
@@ -456,3 +478,27 @@ def test_a_renamed_chinese_page_redirects_from_its_old_address(space, teammate, 
     assert response.status_code == 301
     assert response["Location"] == _url("wiki:page-history", page)
     assert client_for(teammate).get(response["Location"]).status_code == 200
+
+
+def test_backlinks_show_other_spaces_pages_only_to_their_readers(
+    space, wiki_page, manager, teammate, successor, client_for
+):
+    secret = services.create_space(name="Secret", key="secret", by=manager)
+    services.set_space_role(space=secret, by=manager, role="editor", user=teammate)
+    services.create_page(
+        space=secret, author=teammate, title="Hidden plan", body="See [[platform:Deploy guide]]."
+    )
+    services.create_page(
+        space=space, author=teammate, title="Open notes", body="See [[Deploy guide]]."
+    )
+    view = _url("wiki:page-view", wiki_page)
+
+    for_teammate = client_for(teammate).get(view).content.decode()
+    for_successor = client_for(successor).get(view).content.decode()
+    assert "Hidden plan" in for_teammate and "Open notes" in for_teammate
+    assert "Open notes" in for_successor and "Hidden plan" not in for_successor
+
+    services.set_space_role(space=secret, by=manager, role="reader", user=successor)
+    assert "Hidden plan" in client_for(successor).get(view).content.decode()
+    services.set_space_role(space=secret, by=manager, role=None, user=successor)
+    assert "Hidden plan" not in client_for(successor).get(view).content.decode()

@@ -229,7 +229,8 @@ class PageDetailApi(WikiApi):
             )
         except ConflictError as conflict:
             return self._conflict(page, conflict)
-        page = _page(request, page.pk)
+        # publish_revision points ``page`` at the new revision (author, text, rendering
+        # and all), so the answer needs no second lookup of the page and its joins.
         extra = {
             "status": result.status,
             "merged": result.status == "merged",

@@ -13,8 +13,12 @@ from rest_framework.response import Response
 from core.pagination import PAGINATION_PARAMETERS, paginate, paginated
 from wiki.api.common import WikiApi, _page, _parse
 from wiki.api.serializers import PageDetailSerializer, RevisionSummarySerializer, _page_response
-from wiki.diff import diff_inline, diff_side_by_side, diff_stats
-from wiki.selectors.revisions import get_revision_for_user, list_revisions
+from wiki.selectors.revisions import (
+    diff_revisions,
+    get_revision_for_user,
+    get_revision_pair_for_user,
+    list_revisions,
+)
 from wiki.services.revisions import restore_revision
 
 
@@ -105,14 +109,16 @@ class PageDiffApi(WikiApi):
         filters = _parse(self.FilterSerializer, request.query_params)
         to_number = filters.get("to", page.current_revision.number)
         from_number = filters.get("from", max(to_number - 1, 1))
-        old = get_revision_for_user(user=request.user, page=page, number=from_number)
-        new = get_revision_for_user(user=request.user, page=page, number=to_number)
+        old, new = get_revision_pair_for_user(
+            user=request.user, page=page, old_number=from_number, new_number=to_number
+        )
+        diff = diff_revisions(old=old, new=new)
         data = {
             "page_id": page.pk,
             "from_revision": old.number,
             "to_revision": new.number,
-            "stats": diff_stats(old.body, new.body),
-            "inline_html": diff_inline(old.body, new.body),
-            "rows": diff_side_by_side(old.body, new.body),
+            "stats": diff.stats,
+            "inline_html": diff.inline_html,
+            "rows": diff.rows,
         }
         return Response(self.OutputSerializer(data).data)

@@ -31,7 +31,13 @@ from wiki.selectors.pages import (
 )
 from wiki.selectors.presence import PRESENCE_SECONDS, list_editors_present
 from wiki.selectors.rendering import new_page_url, page_url, render_body
-from wiki.selectors.revisions import get_revision_for_user, list_revisions
+from wiki.selectors.revisions import (
+    RevisionDiff,
+    diff_revisions,
+    get_revision_for_user,
+    get_revision_pair_for_user,
+    list_revisions,
+)
 from wiki.selectors.search import RANK_CANDIDATES, SUBSTRING_TIMEOUT_MS, SearchHit, search_pages
 from wiki.selectors.spaces import (
     get_space_for_user,
@@ -72,6 +78,9 @@ __all__ = [
     "new_page_url",
     "render_body",
     "get_revision_for_user",
+    "get_revision_pair_for_user",
+    "RevisionDiff",
+    "diff_revisions",
     "list_revisions",
     "SearchHit",
     "RANK_CANDIDATES",

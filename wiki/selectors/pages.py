@@ -14,7 +14,7 @@ from wiki.models import (
     PageRedirect,
     Space,
 )
-from wiki.selectors.access import readable_pages
+from wiki.selectors.access import readable_pages, readable_spaces_q
 from wiki.selectors.ownership import with_staleness
 
 # Large TOAST columns only the search reads; lists of pages leave them out (fetching them
@@ -155,17 +155,34 @@ def list_ancestors(*, page: Page) -> list[Page]:
     return sorted(ancestors, key=lambda ancestor: len(ancestor.path))
 
 
-def list_backlinks(*, user: AbstractBaseUser, page: Page) -> QuerySet[Page]:
-    """Live pages the user may read that link to ``page``."""
+def list_backlinks(*, user: AbstractBaseUser, page: Page) -> list[Page]:
+    """Live pages the user may read that link to ``page``, by title.
+
+    ``page`` is one the user got through an access-checked getter, so the pages of its own
+    space need no check; only pages of other spaces are checked, in a second query that
+    runs when there are some (the readability subquery cost more to build than to run).
+    """
     linking = PageLink.objects.filter(to_page=page).values("from_page_id")
-    return (
-        readable_pages(user=user)
-        .filter(pk__in=linking)
+    sources = list(
+        Page.objects.filter(pk__in=linking, deleted_at__isnull=True)
         .exclude(pk=page.pk)
         .select_related("space")
         .only(*LINK_COLUMNS, "space__key")
         .order_by("title")
     )
+    foreign = {source.space_id for source in sources if source.space_id != page.space_id}
+    if foreign:
+        readable = set(
+            Space.objects.filter(readable_spaces_q(user), pk__in=foreign).values_list(
+                "pk", flat=True
+            )
+        )
+        sources = [
+            source
+            for source in sources
+            if source.space_id == page.space_id or source.space_id in readable
+        ]
+    return sources
 
 
 def list_children(*, page: Page) -> QuerySet[Page]:

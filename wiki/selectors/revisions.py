@@ -1,14 +1,25 @@
-"""Reads of a page's revisions."""
+"""Reads of a page's revisions, and the diff between two of them."""
+
+import hashlib
+from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import Http404
 
+from wiki.diff import DiffRow, DiffStats, diff_side_by_side, inline_html, stats_of
 from wiki.models import (
     Page,
     Revision,
 )
 from wiki.selectors.access import readable_pages
+
+# Part of every diff's cache key: change it when the diff's output changes, so that a cache
+# shared by several releases (Redis) never serves the old shape.
+DIFF_FORMAT = 1
+# A diff is recomputed at the latest after a day, so an unused one leaves a shared cache.
+DIFF_CACHE_SECONDS = 24 * 3600
 
 
 def get_revision_for_user(*, user: AbstractBaseUser, page: Page, number: int) -> Revision:
@@ -24,6 +35,64 @@ def get_revision_for_user(*, user: AbstractBaseUser, page: Page, number: int) ->
         raise Http404("No such revision.")
     revision.page = page
     return revision
+
+
+def get_revision_pair_for_user(
+    *, user: AbstractBaseUser, page: Page, old_number: int, new_number: int
+) -> tuple[Revision, Revision]:
+    """Revisions ``old_number`` and ``new_number`` of a page, for a diff, else 404.
+
+    One query for both, with only what a diff shows (their numbers and texts); the same
+    access rule as ``get_revision_for_user``.
+    """
+    revisions = {
+        revision.number: revision
+        for revision in Revision.objects.filter(
+            page=page, number__in={old_number, new_number}, page__in=readable_pages(user=user)
+        ).only("id", "page_id", "number", "body", "author_id", "created_at")
+    }
+    if old_number not in revisions or new_number not in revisions:
+        raise Http404("No such revision.")
+    for revision in revisions.values():
+        revision.page = page
+    return revisions[old_number], revisions[new_number]
+
+
+@dataclass(frozen=True)
+class RevisionDiff:
+    """What a diff view shows: the counts, and the inline HTML and/or the side-by-side rows."""
+
+    stats: DiffStats
+    inline_html: str
+    rows: list[DiffRow]
+
+
+def diff_revisions(
+    *, old: Revision, new: Revision, inline: bool = True, side: bool = True
+) -> RevisionDiff:
+    """The diff between two revisions: ``inline`` HTML and/or ``side`` rows ("" / [] if not).
+
+    Cached: the key is a digest of both texts, so it names the same diff in every process
+    and on every machine, and a revision's text never changes (rows are only inserted).
+    The texts are those of revisions the caller got through an access-checked getter; the
+    diff holds nothing but them.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(old.body.encode())
+    digest.update(b"\0")
+    digest.update(new.body.encode())
+    key = f"wiki:diff:{DIFF_FORMAT}:{digest.hexdigest()}:{int(inline)}{int(side)}"
+    found = cache.get(key)
+    if found is not None:
+        return found
+    rows = diff_side_by_side(old.body, new.body)
+    result = RevisionDiff(
+        stats=stats_of(rows),
+        inline_html=inline_html(rows) if inline else "",
+        rows=rows if side else [],
+    )
+    cache.set(key, result, DIFF_CACHE_SECONDS)
+    return result
 
 
 def list_revisions(*, page: Page) -> QuerySet[Revision]:

@@ -13,10 +13,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from wiki.diff import diff_inline, diff_side_by_side, diff_stats
 from wiki.errors import WikiError
 from wiki.selectors.rendering import page_url
-from wiki.selectors.revisions import get_revision_for_user, list_revisions
+from wiki.selectors.revisions import (
+    diff_revisions,
+    get_revision_for_user,
+    get_revision_pair_for_user,
+    list_revisions,
+)
 from wiki.services.revisions import restore_revision
 from wiki.views.common import _page, _page_or_redirect, _render, _revision_number, _space_context
 
@@ -52,17 +56,19 @@ def page_diff(request: HttpRequest, key: str, path: str) -> HttpResponse:
             {**context, "page": page, "error": _("Revision numbers must be whole numbers.")},
             status=400,
         )
-    old = get_revision_for_user(user=request.user, page=page, number=from_number)
-    new = get_revision_for_user(user=request.user, page=page, number=to_number)
+    old, new = get_revision_pair_for_user(
+        user=request.user, page=page, old_number=from_number, new_number=to_number
+    )
     mode = "side" if request.GET.get("mode") == "side" else "inline"
+    diff = diff_revisions(old=old, new=new, inline=mode == "inline", side=mode == "side")
     context.update(
         page=page,
         old=old,
         new=new,
         mode=mode,
-        stats=diff_stats(old.body, new.body),
-        inline_html=diff_inline(old.body, new.body) if mode == "inline" else "",
-        rows=diff_side_by_side(old.body, new.body) if mode == "side" else [],
+        stats=diff.stats,
+        inline_html=diff.inline_html,
+        rows=diff.rows,
     )
     return _render(request, "wiki/page_diff.html", context, partial="diff")
 
