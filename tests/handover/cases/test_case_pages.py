@@ -227,3 +227,30 @@ def test_a_broken_consent_form_says_why_and_records_nothing(
     from handover.models import ConsentGrant
 
     assert not ConsentGrant.objects.exists()
+
+
+def test_opening_a_case_through_the_api_checks_every_name(
+    manager, subject, successor, team
+) -> None:  # noqa: ANN001
+    api = _api(manager)
+    good = {
+        "team": "platform",
+        "subject": "subject",
+        "last_day": "2027-01-31",
+        "successors": ["successor"],
+    }
+    for field, value in (
+        ("team", "nope"),
+        ("subject", "nobody"),
+        ("successors", ["ghost"]),
+        ("space", "none"),
+    ):
+        response = api.post("/api/handover/cases/", {**good, field: value}, format="json")
+        assert response.status_code == 400 and field in response.json(), field
+    from handover.models import HandoverCase
+
+    assert not HandoverCase.objects.exists()
+    response = api.post("/api/handover/cases/", good, format="json")
+    assert response.status_code == 201 and response.json()["state"] == "opened"
+    refused = _api(successor).post("/api/handover/cases/", good, format="json")
+    assert refused.status_code == 403
