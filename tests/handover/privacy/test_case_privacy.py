@@ -112,3 +112,30 @@ def test_a_third_party_is_named_only_by_their_own_consent(case, subject, slack_i
     consent_services.withdraw_naming_consent(case=case, by=colleague)
     assert all(m.author.startswith("Colleague ") for m in theirs())
     assert consented_messages(purpose=Purpose.INDEX, case=case).count() >= len(named)
+
+
+def test_the_naming_page_lists_only_handovers_one_appears_in(
+    case,
+    subject,
+    teammate,
+    slack_import,
+    client_for,  # noqa: ANN001
+) -> None:
+    _share_all(case, subject)
+    person = Person.objects.filter(owner=subject).exclude(email="").first()
+    colleague = get_user_model().objects.create_user(username="colleague", email=person.email)
+    page = client_for(colleague).get("/handover/naming/").content.decode()
+    assert f'value="{case.pk}"' in page
+    assert (
+        f'value="{case.pk}"' not in client_for(teammate).get("/handover/naming/").content.decode()
+    )
+    assert (
+        client_for(teammate).post("/handover/naming/", {"case": case.pk, "agree": "1"}).status_code
+        == 404
+    )
+    assert (
+        client_for(colleague).post("/handover/naming/", {"case": case.pk, "agree": "1"}).status_code
+        == 302
+    )
+    assert colleague.naming_consents.filter(withdrawn_at__isnull=True).count() == 1
+    assert client_for(None).get("/handover/naming/").status_code == 302
