@@ -5,14 +5,13 @@ the team's managers and HR (404 to anyone else); what the subject chose is never
 of these answers.
 """
 
-from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.models import Team
 from core.pagination import PAGINATION_PARAMETERS, paginate, paginated
+from core.selectors import find_user_by_username
 from handover.api_base import DetailSerializer, HandoverApi
 from handover.cases import selectors, services
 from handover.models import HandoverCase
@@ -78,10 +77,6 @@ class CaseDetailOutputSerializer(CaseOutputSerializer):
         return ChecklistItemSerializer(items, many=True).data
 
 
-def _user_by_username(username: str):  # noqa: ANN202
-    return get_user_model().objects.filter(username=username).first()
-
-
 class CaseListApi(HandoverApi):
     """The cases the user takes part in (GET), or open one (POST)."""
 
@@ -110,23 +105,21 @@ class CaseListApi(HandoverApi):
         responses={201: CaseDetailOutputSerializer, 403: DetailSerializer},
     )
     def post(self, request: Request) -> Response:
-        from wiki.models import Space
-
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        team = Team.objects.filter(slug=values["team"], memberships__user=request.user).first()
+        team = selectors.find_team_of_user(slug=values["team"], user=request.user)
         if team is None:
             return Response({"team": ["No such team of yours."]}, status=400)
-        subject = _user_by_username(values["subject"])
+        subject = find_user_by_username(username=values["subject"])
         if subject is None:
             return Response({"subject": ["No such user."]}, status=400)
-        successors = [_user_by_username(name) for name in values.get("successors", [])]
+        successors = [find_user_by_username(username=name) for name in values.get("successors", [])]
         if any(user is None for user in successors):
             return Response({"successors": ["No such user."]}, status=400)
         space = None
         if values.get("space"):
-            space = Space.objects.filter(key=values["space"], team=team).first()
+            space = selectors.find_team_space(team=team, key=values["space"])
             if space is None:
                 return Response({"space": ["No such space of the team."]}, status=400)
         case = services.open_case(

@@ -223,3 +223,17 @@ def build_checklist(
             ChecklistItem("withdrawn", _("The person leaving withdrew the handover"), True, True)
         )
     return items
+
+
+def find_team_of_user(*, slug: str, user: AbstractBaseUser):  # noqa: ANN201
+    """The team with ``slug`` that ``user`` belongs to, or None (for API input)."""
+    from core.models import Team
+
+    return Team.objects.filter(slug=slug, memberships__user=user).first()
+
+
+def find_team_space(*, team, key: str):  # noqa: ANN001, ANN201
+    """The team's wiki space with ``key``, or None: the only spaces a case publishes into."""
+    from wiki.models import Space
+
+    return Space.objects.filter(key=key, team=team).first()

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.selectors import list_audit_events
@@ -14,6 +15,23 @@ from handover.errors import HandoverError
 
 # The audit actions an overseer may see on the timeline: states, never choices.
 OVERSEER_ACTIONS = ("case.opened", "case.state_changed", "case.updated")
+
+# What each audit action of a case means, in words (unknown actions show their name).
+ACTION_LABELS = {
+    "case.opened": gettext_lazy("The handover was opened"),
+    "case.state_changed": gettext_lazy("The state changed"),
+    "case.updated": gettext_lazy("The handover's details changed"),
+    "case.personal_email_set": gettext_lazy("A personal e-mail address was registered"),
+    "case.subject_people_set": gettext_lazy("You said which people are you"),
+    "case.key_destroyed": gettext_lazy("The pseudonym key was destroyed"),
+    "consent.recorded": gettext_lazy("You recorded your choices"),
+    "consent.withdrawn": gettext_lazy("You withdrew consent"),
+    "consent.purged": gettext_lazy("Copies were deleted after a withdrawal"),
+    "privacy.redaction_released": gettext_lazy("You released a redaction"),
+    "privacy.redaction_added": gettext_lazy("You added a redaction"),
+    "privacy.topic_included": gettext_lazy("You included a message left out as private"),
+    "privacy.topic_excluded": gettext_lazy("You left a message out as private again"),
+}
 
 
 @login_required
@@ -51,11 +69,20 @@ def case_open(request: HttpRequest) -> HttpResponse:
     return render(request, "handover/case_open.html", {"form": form})
 
 
-def _timeline(case, roles):  # noqa: ANN001, ANN202
+def _timeline(case, roles) -> list[dict]:  # noqa: ANN001
+    """The case's audit rows: all of them for the subject, state changes for everyone else."""
     events = list_audit_events(scope=f"case:{case.pk}")
     if selectors.SUBJECT not in roles:
         events = events.filter(action__in=OVERSEER_ACTIONS)
-    return events[:100]
+    timeline = []
+    for event in events[:200]:
+        label = str(ACTION_LABELS.get(event.action, event.action))
+        if event.action == "case.state_changed":
+            label = _("Now “%(state)s”") % {
+                "state": case.State(event.details.get("to", case.state)).label
+            }
+        timeline.append({"at": event.created_at, "label": label, "action": event.action})
+    return timeline
 
 
 @login_required

@@ -22,15 +22,37 @@ class ConsentForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    sources = forms.TypedMultipleChoiceField(
+        label=_("Whole imports"),
+        coerce=int,
+        choices=(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     expires_on = forms.DateField(
         label=_("Consent ends on (optional)"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 
-    def __init__(self, *args: object, conversation_ids: list[int], **kwargs: object) -> None:
+    def __init__(
+        self,
+        *args: object,
+        conversation_ids: list[int],
+        source_conversations: dict[int, list[int]] | None = None,
+        **kwargs: object,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.source_conversations = source_conversations or {}
         self.fields["conversations"].choices = [(pk, str(pk)) for pk in conversation_ids]
+        self.fields["sources"].choices = [(pk, str(pk)) for pk in self.source_conversations]
+
+    def chosen_conversations(self) -> list[int]:
+        """The ticked conversations, and every conversation of each ticked import."""
+        chosen = set(self.cleaned_data["conversations"])
+        for source_id in self.cleaned_data["sources"]:
+            chosen |= set(self.source_conversations.get(source_id, []))
+        return sorted(chosen)
 
 
 class ThreadScopeForm(forms.Form):

@@ -51,20 +51,27 @@ def consent_form(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _subject_case(request, case_id)
     groups = selectors.list_scope_choices(case=case, user=request.user)
     conversation_ids = [c.pk for group in groups for c in group.conversations]
+    source_conversations = {
+        group.source.pk: [c.pk for c in group.conversations] for group in groups if group.source
+    }
     choices = selectors.current_choices(case=case, user=request.user)
     language = get_language()
     status = 200
     if request.method == "POST":
-        form = ConsentForm(request.POST, conversation_ids=conversation_ids)
+        form = ConsentForm(
+            request.POST,
+            conversation_ids=conversation_ids,
+            source_conversations=source_conversations,
+        )
         if form.is_valid():
             try:
                 services.record_consent(
                     case=case,
                     by=request.user,
                     purposes=form.cleaned_data["purposes"],
-                    conversation_ids=form.cleaned_data["conversations"],
+                    conversation_ids=form.chosen_conversations(),
                     excluded_thread_ids=_still_applicable(
-                        choices.excluded_thread_ids, form.cleaned_data["conversations"]
+                        choices.excluded_thread_ids, form.chosen_conversations()
                     ),
                     language=language,
                     expires_at=_end_of_day(form.cleaned_data["expires_on"]),
@@ -78,6 +85,7 @@ def consent_form(request: HttpRequest, case_id: int) -> HttpResponse:
     else:
         form = ConsentForm(
             conversation_ids=conversation_ids,
+            source_conversations=source_conversations,
             initial={
                 "purposes": sorted(choices.purposes),
                 "conversations": sorted(choices.conversation_ids),

@@ -156,3 +156,101 @@ def test_the_subject_withdraws_everything_from_the_page(case, shared, subject, c
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.state == "withdrawn"
+
+
+def _api(user) -> APIClient:  # noqa: ANN001
+    client = APIClient()
+    if user is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+@pytest.mark.parametrize("persona", [*PERSONAS, "anonymous"])
+def test_each_persona_against_every_case_endpoint(request, case, shared, persona: str) -> None:  # noqa: ANN001
+    user = None if persona == "anonymous" else request.getfixturevalue(persona)
+    api = _api(user)
+    base = f"/api/handover/cases/{case.pk}"
+    answers = {
+        "list": api.get("/api/handover/cases/").status_code,
+        "detail": api.get(f"{base}/").status_code,
+        "consent": api.get(f"{base}/consent/").status_code,
+        "grants": api.get(f"{base}/consent/grants/").status_code,
+        "step": api.post(f"{base}/steps/", {"action": "close"}, format="json").status_code,
+        "withdraw": api.post(
+            f"{base}/consent/withdraw/", {"purposes": ["quote"]}, format="json"
+        ).status_code,
+        "wrong method": api.delete(f"{base}/").status_code,
+    }
+    if persona == "anonymous":
+        assert set(answers.values()) == {401}
+        return
+    sees = persona in SEES_CASE
+    assert answers["list"] == 200
+    assert answers["detail"] == (200 if sees else 404)
+    assert answers["wrong method"] == 405
+    if persona == "subject":
+        assert answers["consent"] == answers["grants"] == 200
+        assert answers["withdraw"] == 202
+        assert answers["step"] == 200  # the subject may close their own case
+    else:
+        assert answers["consent"] == answers["grants"] == answers["withdraw"] == 404
+        expected_step = 200 if persona in {"manager", "hr"} else (403 if sees else 404)
+        assert answers["step"] == expected_step
+
+
+def test_ticking_a_whole_import_shares_all_its_conversations(
+    case, subject, slack_import, client_for
+) -> None:  # noqa: ANN001
+    client = client_for(subject)
+    response = client.post(
+        f"/handover/cases/{case.pk}/consent/",
+        {"purposes": ["publish"], "sources": [slack_import.pk]},
+    )
+    assert response.status_code == 302
+    from handover.consent.read import live_grants
+
+    (grant,) = live_grants(case=case, purpose="publish")
+    assert grant.conversations.count() == Conversation.objects.filter(owner=subject).count()
+
+
+def test_a_broken_consent_form_says_why_and_records_nothing(
+    case, subject, slack_import, client_for
+) -> None:  # noqa: ANN001
+    client = client_for(subject)
+    response = client.post(f"/handover/cases/{case.pk}/consent/", {"purposes": ["index"]})
+    assert response.status_code == 400
+    assert "Tick at least one conversation" in response.content.decode()
+    response = client.post(
+        f"/handover/cases/{case.pk}/consent/", {"purposes": ["persona"], "conversations": ["x"]}
+    )
+    assert response.status_code == 400
+    from handover.models import ConsentGrant
+
+    assert not ConsentGrant.objects.exists()
+
+
+def test_opening_a_case_through_the_api_checks_every_name(
+    manager, subject, successor, team
+) -> None:  # noqa: ANN001
+    api = _api(manager)
+    good = {
+        "team": "platform",
+        "subject": "subject",
+        "last_day": "2027-01-31",
+        "successors": ["successor"],
+    }
+    for field, value in (
+        ("team", "nope"),
+        ("subject", "nobody"),
+        ("successors", ["ghost"]),
+        ("space", "none"),
+    ):
+        response = api.post("/api/handover/cases/", {**good, field: value}, format="json")
+        assert response.status_code == 400 and field in response.json(), field
+    from handover.models import HandoverCase
+
+    assert not HandoverCase.objects.exists()
+    response = api.post("/api/handover/cases/", good, format="json")
+    assert response.status_code == 201 and response.json()["state"] == "opened"
+    refused = _api(successor).post("/api/handover/cases/", good, format="json")
+    assert refused.status_code == 403
