@@ -383,6 +383,10 @@ PURGE_SWEEP_SECONDS = env_int("PURGE_SWEEP_SECONDS", 30, minimum=1)
 SUBJECT_LINK_MINUTES = env_int("SUBJECT_LINK_MINUTES", 30, minimum=1)
 # How long a session opened by such a link lasts.
 SUBJECT_SESSION_MINUTES = env_int("SUBJECT_SESSION_MINUTES", 60, minimum=1)
+# Links e-mailed to the accounts of one personal address in an hour; more asks send nothing.
+SUBJECT_LINKS_PER_HOUR = env_int("SUBJECT_LINKS_PER_HOUR", 5, minimum=1)
+# Link requests one client IP address may make in an hour (any address asked for).
+SUBJECT_LINK_REQUESTS_PER_IP_HOUR = env_int("SUBJECT_LINK_REQUESTS_PER_IP_HOUR", 20, minimum=1)
 CELERY_BEAT_SCHEDULE["sweep-purge-jobs"] = {
     "task": "handover.consent.tasks.sweep_purge_jobs_task",
     "schedule": float(PURGE_SWEEP_SECONDS),

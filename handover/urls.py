@@ -4,6 +4,7 @@ from handover import views
 from handover.cases import views as case_views
 from handover.consent import views as consent_views
 from handover.privacy import views as privacy_views
+from handover.rights import views as rights_views
 
 app_name = "handover"
 
@@ -70,4 +71,9 @@ urlpatterns = [
         name="out-of-scope-include",
     ),
     path("cases/<int:case_id>/me/", privacy_views.subject_people, name="subject-people"),
+    # Sign-in by a one-time link to the subject's personal address
+    path("access/", rights_views.access_request, name="access-request"),
+    path("access/mine/", rights_views.access_home, name="access-home"),
+    path("access/sign-out/", rights_views.access_sign_out, name="access-sign-out"),
+    path("access/<str:token>/", rights_views.access_use, name="access-use"),
 ]

@@ -16,6 +16,7 @@ from handover.imports import selectors, services
 from handover.models import Source
 from handover.rights import selectors as rights_selectors
 from handover.rights import services as rights_services
+from handover.rights.access import acting_subject, subject_or_login_required
 
 THREADS_PER_PAGE = 50
 
@@ -131,20 +132,22 @@ def import_delete(request: HttpRequest, source_id: int) -> HttpResponse:
     return redirect(url)
 
 
-@login_required
+@subject_or_login_required
 @require_GET
 def receipt_list(request: HttpRequest) -> HttpResponse:
-    """The user's deletion receipts, newest first."""
-    receipts = rights_selectors.list_receipts_for_user(user=request.user)
+    """The user's deletion receipts, newest first (a link session: its subject's)."""
+    receipts = rights_selectors.list_receipts_for_user(user=acting_subject(request))
     page = Paginator(receipts, 50).get_page(request.GET.get("page"))
     return render(request, "handover/receipt_list.html", {"page": page})
 
 
-@login_required
+@subject_or_login_required
 @require_GET
 def receipt_detail(request: HttpRequest, receipt_id: int) -> HttpResponse:
     """One deletion receipt: what was removed, how many and when; its person's only."""
-    receipt = rights_selectors.get_receipt_for_user(receipt_id=receipt_id, user=request.user)
+    receipt = rights_selectors.get_receipt_for_user(
+        receipt_id=receipt_id, user=acting_subject(request)
+    )
     return render(request, "handover/receipt_detail.html", {"receipt": receipt})
 
 

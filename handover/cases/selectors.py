@@ -66,6 +66,17 @@ def list_cases_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[H
     )
 
 
+def list_cases_for_subject(*, user: AbstractBaseUser | None) -> QuerySet[HandoverCase]:
+    """The cases in which ``user`` is the one leaving, any state, newest first."""
+    if user is None or not user.is_authenticated:
+        return HandoverCase.objects.none()
+    return (
+        HandoverCase.objects.filter(subject_id=user.pk)
+        .select_related("subject", "team")
+        .order_by("-created_at", "-id")
+    )
+
+
 def get_case_for_user(*, case_id: int, user: AbstractBaseUser | AnonymousUser) -> HandoverCase:
     """The case with ``case_id`` if ``user`` may see it, else 404 (never 403: no probing)."""
     case = list_cases_for_user(user=user).filter(pk=case_id).first()

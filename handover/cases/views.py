@@ -12,6 +12,7 @@ from core.selectors import list_audit_events
 from handover.cases import selectors, services
 from handover.cases.forms import CaseOpenForm, PersonalEmailForm
 from handover.errors import HandoverError
+from handover.rights.access import get_case_for_actor, roles_for_actor, subject_or_login_required
 
 # The audit actions an overseer may see on the timeline: states, never choices.
 OVERSEER_ACTIONS = ("case.opened", "case.state_changed", "case.updated")
@@ -85,17 +86,23 @@ def _timeline(case, roles) -> list[dict]:  # noqa: ANN001
     return timeline
 
 
-@login_required
+@subject_or_login_required
 @require_GET
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
-    """A case's checklist and timeline as the viewer's role sees them."""
-    case = selectors.get_case_for_user(case_id=case_id, user=request.user)
-    roles = selectors.case_roles(case=case, user=request.user)
+    """A case's checklist and timeline as the viewer's role sees them.
+
+    A link session sees its own cases as their subject (``request.subject_access``); the
+    template leaves out the steps that need the account.
+    """
+    case = get_case_for_actor(request=request, case_id=case_id)
+    roles = roles_for_actor(request=request, case=case)
     context = {
         "case": case,
         "roles": roles,
         "is_subject": selectors.SUBJECT in roles,
-        "may_close": bool(roles & services.MAY_MOVE_TO[case.State.CLOSED]) and not case.is_finished,
+        "may_close": bool(roles & services.MAY_MOVE_TO[case.State.CLOSED])
+        and not case.is_finished
+        and request.subject_access is None,
         "checklist": selectors.build_checklist(case=case, roles=roles),
         "timeline": _timeline(case, roles),
         "after_last_day": selectors.is_after_last_day(case),

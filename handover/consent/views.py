@@ -8,6 +8,7 @@ from datetime import datetime, time
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AbstractBaseUser
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,18 +16,20 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from handover.cases.selectors import get_case_for_user
 from handover.consent import selectors, services, terms
 from handover.consent.forms import ConsentForm, ThreadScopeForm, WithdrawForm
 from handover.errors import HandoverError
 from handover.models import HandoverCase, Purpose, Thread
+from handover.rights.access import acting_subject, get_case_for_actor, subject_or_login_required
 
 
-def _subject_case(request: HttpRequest, case_id: int) -> HandoverCase:
-    case = get_case_for_user(case_id=case_id, user=request.user)
-    if case.subject_id != request.user.pk:
+def _subject_case(request: HttpRequest, case_id: int) -> tuple[HandoverCase, AbstractBaseUser]:
+    """The case if whoever acts (an account, or a link session) is its subject; and them."""
+    case = get_case_for_actor(request=request, case_id=case_id)
+    subject = acting_subject(request)
+    if subject is None or case.subject_id != subject.pk:
         raise Http404("No such page.")
-    return case
+    return case, subject
 
 
 def _still_applicable(thread_ids, conversation_ids) -> list[int]:  # noqa: ANN001
@@ -44,17 +47,17 @@ def _end_of_day(day) -> datetime | None:  # noqa: ANN001
     return timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
 
 
-@login_required
+@subject_or_login_required
 @require_http_methods(["GET", "POST"])
 def consent_form(request: HttpRequest, case_id: int) -> HttpResponse:
     """Tick the conversations to share and each purpose separately; all off by default."""
-    case = _subject_case(request, case_id)
-    groups = selectors.list_scope_choices(case=case, user=request.user)
+    case, subject = _subject_case(request, case_id)
+    groups = selectors.list_scope_choices(case=case, user=subject)
     conversation_ids = [c.pk for group in groups for c in group.conversations]
     source_conversations = {
         group.source.pk: [c.pk for c in group.conversations] for group in groups if group.source
     }
-    choices = selectors.current_choices(case=case, user=request.user)
+    choices = selectors.current_choices(case=case, user=subject)
     language = get_language()
     status = 200
     if request.method == "POST":
@@ -67,7 +70,7 @@ def consent_form(request: HttpRequest, case_id: int) -> HttpResponse:
             try:
                 services.record_consent(
                     case=case,
-                    by=request.user,
+                    by=subject,
                     purposes=form.cleaned_data["purposes"],
                     conversation_ids=form.chosen_conversations(),
                     excluded_thread_ids=_still_applicable(
@@ -101,25 +104,25 @@ def consent_form(request: HttpRequest, case_id: int) -> HttpResponse:
             {"value": value, "label": label, "text": terms.purpose_text(value, language)}
             for value, label in Purpose.choices
         ],
-        "ledger": selectors.list_grants_for_subject(case=case, user=request.user)[:50],
-        "purges": selectors.list_purge_jobs_for_subject(case=case, user=request.user)[:20],
+        "ledger": selectors.list_grants_for_subject(case=case, user=subject)[:50],
+        "purges": selectors.list_purge_jobs_for_subject(case=case, user=subject)[:20],
     }
     return render(request, "handover/consent_form.html", context, status=status)
 
 
-@login_required
+@subject_or_login_required
 @require_http_methods(["GET", "POST"])
 def consent_threads(request: HttpRequest, case_id: int, conversation_id: int) -> HttpResponse:
     """Untick single threads of a shared conversation."""
-    case = _subject_case(request, case_id)
+    case, subject = _subject_case(request, case_id)
     threads = list(
-        selectors.list_threads_for_scope(
-            case=case, user=request.user, conversation_id=conversation_id
-        )[:500]
+        selectors.list_threads_for_scope(case=case, user=subject, conversation_id=conversation_id)[
+            :500
+        ]
     )
     if not threads:
         raise Http404("No such conversation.")
-    choices = selectors.current_choices(case=case, user=request.user)
+    choices = selectors.current_choices(case=case, user=subject)
     if conversation_id not in choices.conversation_ids:
         messages.error(request, _("Share the conversation first; then you can leave out threads."))
         return redirect("handover:consent-form", case_id=case.pk)
@@ -133,7 +136,7 @@ def consent_threads(request: HttpRequest, case_id: int, conversation_id: int) ->
             try:
                 services.record_consent(
                     case=case,
-                    by=request.user,
+                    by=subject,
                     purposes=choices.purposes,
                     conversation_ids=choices.conversation_ids,
                     excluded_thread_ids=excluded,
@@ -150,26 +153,26 @@ def consent_threads(request: HttpRequest, case_id: int, conversation_id: int) ->
     return render(request, "handover/consent_threads.html", context)
 
 
-@login_required
+@subject_or_login_required
 @require_http_methods(["GET", "POST"])
 def consent_withdraw(request: HttpRequest, case_id: int) -> HttpResponse:
     """Withdraw everything, one purpose or one conversation; serving stops at once."""
-    case = _subject_case(request, case_id)
+    case, subject = _subject_case(request, case_id)
     if request.method == "POST":
         form = WithdrawForm(request.POST)
         if form.is_valid():
             what = form.cleaned_data["what"]
             try:
                 if what == "everything":
-                    job = services.withdraw_everything(case=case, by=request.user)
+                    job = services.withdraw_everything(case=case, by=subject)
                 elif what == "purpose" and form.cleaned_data["purpose"]:
                     job = services.withdraw_consent(
-                        case=case, by=request.user, purposes=[form.cleaned_data["purpose"]]
+                        case=case, by=subject, purposes=[form.cleaned_data["purpose"]]
                     )
                 elif what == "conversation" and form.cleaned_data["conversation"]:
                     job = services.withdraw_consent(
                         case=case,
-                        by=request.user,
+                        by=subject,
                         conversation_ids=[form.cleaned_data["conversation"]],
                     )
                 else:
