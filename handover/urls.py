@@ -61,6 +61,11 @@ urlpatterns = [
         name="redaction-release",
     ),
     path(
+        "cases/<int:case_id>/privacy/messages/<int:message_id>/",
+        privacy_views.privacy_message,
+        name="privacy-message",
+    ),
+    path(
         "cases/<int:case_id>/privacy/redactions/add/",
         privacy_views.redaction_add,
         name="redaction-add",

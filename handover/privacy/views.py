@@ -4,6 +4,7 @@ out as a private topic, and which people of their imports are themself."""
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -58,6 +59,13 @@ def privacy_review(request: HttpRequest, case_id: int) -> HttpResponse:
             _with_topic_label(prepared) for prepared in selectors.list_out_of_scope(case=case)[:500]
         ],
         "prepared_count": PreparedMessage.objects.filter(case=case).count(),
+        "shared": Paginator(
+            PreparedMessage.objects.filter(case=case)
+            .select_related("message")
+            .order_by("message__sent_at", "message_id")
+            .only("message_id", "text", "conversation_label", "message__sent_at"),
+            50,
+        ).get_page(request.GET.get("page")),
     }
     return render(request, "handover/privacy_review.html", context)
 
@@ -143,3 +151,28 @@ def subject_people(request: HttpRequest, case_id: int) -> HttpResponse:
         "handover/subject_people.html",
         {"case": case, "people": people, "chosen": chosen},
     )
+
+
+@login_required
+@require_GET
+def privacy_message(request: HttpRequest, case_id: int, message_id: int) -> HttpResponse:
+    """One of the subject's messages as imported beside what drafts and indexes get of it.
+
+    Selecting text in the original and choosing "Redact" adds a redaction (a small
+    script fills in the character positions; the form works without it too).
+    """
+    case = _subject_case(request, case_id)
+    message = (
+        Message.objects.filter(pk=message_id, conversation__owner_id=case.subject_id)
+        .select_related("conversation")
+        .first()
+    )
+    if message is None:
+        raise Http404("No such message.")
+    context = {
+        "case": case,
+        "message": message,
+        "prepared": PreparedMessage.objects.filter(case=case, message=message).first(),
+        "redactions": Redaction.objects.filter(case=case, message=message).order_by("start"),
+    }
+    return render(request, "handover/privacy_message.html", context)

@@ -50,3 +50,44 @@ def test_the_subject_consents_and_withdraws_while_the_manager_sees_the_state(
     expect(page.locator(".messages")).to_contain_text("Withdrawn.")
     page.goto(f"{live_server.url}/handover/cases/{case.pk}/")
     expect(page.locator("#case-checklist .status-badge")).to_have_text("Withdrawn")
+
+
+def test_the_subject_redacts_by_selecting_text(
+    live_server,  # noqa: ANN001
+    page: Page,
+    case,  # noqa: ANN001
+    subject,  # noqa: ANN001
+    slack_import,  # noqa: ANN001
+) -> None:
+    from handover.consent import services as consent_services
+    from handover.models import Message, PreparedMessage, Redaction
+    from handover.privacy import services as privacy_services
+
+    ids = list(Conversation.objects.filter(owner=subject).values_list("pk", flat=True))
+    consent_services.record_consent(case=case, by=subject, purposes=["index"], conversation_ids=ids)
+    privacy_services.prepare_case_messages(case_id=case.pk)
+    message = Message.objects.filter(conversation__owner=subject, text__contains="data").first()
+    start = message.text.index("data")
+
+    log_in(page, live_server.url, "subject")
+    page.goto(f"{live_server.url}/handover/cases/{case.pk}/privacy/messages/{message.pk}/")
+    page.evaluate(
+        """([start, end]) => {
+            const pre = document.querySelector('#original-text');
+            const text = pre.firstChild;
+            const range = document.createRange();
+            range.setStart(text, start);
+            range.setEnd(text, end);
+            const selection = document.getSelection();
+            selection.removeAllRanges();
+            selection.addRange(range);
+        }""",
+        [start, start + 4],
+    )
+    expect(page.locator('input[name="start"]')).to_have_value(str(start))
+    expect(page.locator('input[name="end"]')).to_have_value(str(start + 4))
+    page.get_by_role("button", name="Redact", exact=True).click()
+    expect(page.locator(".messages")).to_contain_text("Redacted.")
+    added = Redaction.objects.get(case=case, message=message, status="added")
+    assert (added.start, added.end) == (start, start + 4)
+    assert "[removed]" in PreparedMessage.objects.get(case=case, message=message).text

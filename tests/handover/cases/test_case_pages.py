@@ -44,7 +44,19 @@ def _pages(case) -> dict[str, str]:  # noqa: ANN001
         "withdraw": f"{base}/consent/withdraw/",
         "privacy": f"{base}/privacy/",
         "me": f"{base}/me/",
+        "message": f"{base}/privacy/messages/{_a_message_id(case)}/",
     }
+
+
+def _a_message_id(case) -> int:  # noqa: ANN001
+    from handover.models import Message
+
+    return (
+        Message.objects.filter(conversation__owner_id=case.subject_id)
+        .values_list("pk", flat=True)
+        .first()
+        or 1
+    )
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -57,7 +69,7 @@ def test_each_persona_reaches_only_what_its_role_allows(
     assert client.get(pages["list"]).status_code == 200
     detail = client.get(pages["detail"])
     assert detail.status_code == (200 if persona in SEES_CASE else 404)
-    for name in ("consent", "withdraw", "privacy", "me"):
+    for name in ("consent", "withdraw", "privacy", "me", "message"):
         expected = 200 if persona == "subject" else 404
         assert client.get(pages[name]).status_code == expected, name
 
