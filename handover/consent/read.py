@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from handover.consent.terms import CURRENT_VERSION
@@ -103,6 +103,7 @@ def consented_messages(
         PreparedMessage.objects.filter(case_id=case_id)
         .filter(covered_q(grants))
         .filter(in_scope_topics_q())
+        .filter(message_revision=F("message__revision"))
         .select_related("message")
         .order_by("message__sent_at", "message_id")
     )

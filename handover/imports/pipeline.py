@@ -89,6 +89,10 @@ def _finish(source_id: int, token: str, status: str, *, error: str = "") -> Sour
                 lambda: services.delete_succeeded_upload(source_id=source_id, reason="success"),
                 robust=True,
             )
+        if status == Source.Status.SUCCEEDED:
+            from handover.privacy.services import schedule_preparing_after_import
+
+            schedule_preparing_after_import(owner_id=source.owner_id)
         record_audit_event(
             actor=None,
             action="import.cancelled" if status == Source.Status.CANCELLED else "import.finished",

@@ -27,6 +27,9 @@ class PreparedMessage(models.Model):
     subject_line = models.TextField(blank=True)
     out_of_scope_topic = models.CharField(max_length=32, blank=True)
     out_of_scope_phrase = models.CharField(max_length=120, blank=True)
+    message_revision = models.PositiveIntegerField(
+        default=1, help_text="The message's revision this copy was prepared from."
+    )
     included_by_subject = models.BooleanField(
         default=False, help_text="The subject included it although it looked out of scope."
     )

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Exists, Max, OuterRef, QuerySet
 
 from core.services import record_audit_event
 from handover.consent.read import covered_q, live_grants
@@ -209,6 +209,7 @@ def _prepared(
         subject_line=pseudonymiser.apply(subject_line),
         out_of_scope_topic=topic.topic if topic else "",
         out_of_scope_phrase=(topic.phrase if topic else "")[:120],
+        message_revision=message.revision,
     )
 
 
@@ -240,9 +241,11 @@ def prepare_case_messages(*, case_id: int, message_ids: Iterable[int] | None = N
     if message_ids is not None:
         messages = messages.filter(pk__in=list(message_ids))
     else:
-        messages = messages.exclude(
-            pk__in=PreparedMessage.objects.filter(case=case).values("message_id")
+        # Not prepared yet, or prepared from a revision a later import replaced.
+        current = PreparedMessage.objects.filter(
+            case=case, message_id=OuterRef("pk"), message_revision=OuterRef("revision")
         )
+        messages = messages.exclude(Exists(current))
     done = 0
     last_pk = 0
     while True:
@@ -264,6 +267,7 @@ def prepare_case_messages(*, case_id: int, message_ids: Iterable[int] | None = N
                     "subject_line",
                     "out_of_scope_topic",
                     "out_of_scope_phrase",
+                    "message_revision",
                     "prepared_at",
                 ],
             )
@@ -382,3 +386,21 @@ def purge_pseudonyms(scope) -> int:  # noqa: ANN001
     if not scope.whole_case and case is not None and case.key_destroyed_at is None:
         return 0
     return delete_in_batches(CasePseudonym.objects.filter(case_id=scope.case_id), scope)
+
+
+def schedule_preparing_after_import(*, owner_id: int) -> None:
+    """After an import of ``owner_id`` committed, prepare what their live cases now cover.
+
+    New messages in a shared conversation, and messages a later export changed, are not
+    served until prepared (the read path fails closed); this prepares them.
+    """
+    from handover.consent.read import SERVING_STATES
+    from handover.privacy.tasks import prepare_case_messages_task
+
+    case_ids = list(
+        HandoverCase.objects.filter(
+            subject_id=owner_id, state__in=SERVING_STATES, key_destroyed_at__isnull=True
+        ).values_list("pk", flat=True)
+    )
+    for case_id in case_ids:
+        transaction.on_commit(lambda case_id=case_id: prepare_case_messages_task.delay(case_id))

@@ -165,3 +165,51 @@ def test_unticked_threads_and_private_topics_are_not_served(case, subject, slack
     prepared.refresh_from_db()
     privacy_services.include_out_of_scope_message(prepared=prepared, by=subject)
     assert consented_messages(purpose=Purpose.INDEX, case=case).filter(pk=prepared.pk).exists()
+
+
+def test_a_message_a_later_import_changed_is_served_only_once_prepared_again(
+    case,
+    subject,
+    slack_import,  # noqa: ANN001
+) -> None:
+    _share_everything(case, subject)
+    prepared = consented_messages(purpose=Purpose.INDEX, case=case).first()
+    message = prepared.message
+    # What the importer does when a later export edits a message.
+    Message.objects.filter(pk=message.pk).update(
+        text="Edited: the deploy key moved to the vault", revision=message.revision + 1
+    )
+    assert not consented_messages(purpose=Purpose.INDEX, case=case).filter(pk=prepared.pk).exists()
+    assert privacy_services.prepare_case_messages(case_id=case.pk) == 1
+    again = consented_messages(purpose=Purpose.INDEX, case=case).get(message_id=message.pk)
+    assert again.text.startswith("Edited: the deploy key")
+
+
+@pytest.mark.broker
+@pytest.mark.django_db(transaction=True)
+def test_messages_a_later_import_adds_to_a_shared_channel_are_prepared_by_the_worker(
+    case,
+    subject,
+    shared_data,
+    tmp_path,
+    celery_worker,  # noqa: ANN001
+) -> None:
+    import shutil
+
+    from tests.conftest import wait_for
+    from tests.handover.conftest import import_export
+
+    full = shared_data / SLACK
+    early = tmp_path / "early"
+    shutil.copytree(full, early)
+    days = sorted((early / "general").glob("*.json"))
+    for day in days[len(days) // 2 :]:
+        day.unlink()
+    import_export(subject, early)
+    _share_everything(case, subject)
+    before = PreparedMessage.objects.filter(case=case).count()
+    import_export(subject, full)  # the same channel, later days: the worker prepares them
+    total = Message.objects.filter(conversation__owner=subject).count()
+    assert total > before
+    wait_for(lambda: PreparedMessage.objects.filter(case=case).count() == total, timeout=120)
+    assert consented_messages(purpose=Purpose.INDEX, case=case).count() > 0
