@@ -4,6 +4,7 @@ from handover import views
 from handover.cases import views as case_views
 from handover.consent import views as consent_views
 from handover.privacy import views as privacy_views
+from handover.rights import views as rights_views
 
 app_name = "handover"
 
@@ -21,6 +22,15 @@ urlpatterns = [
     path("imports/<int:source_id>/delete/", views.import_delete, name="import-delete"),
     path("receipts/", views.receipt_list, name="receipt-list"),
     path("receipts/<int:receipt_id>/", views.receipt_detail, name="receipt-detail"),
+    # What Tacit holds about me, and my data exports
+    path("rights/", rights_views.rights_overview, name="rights-overview"),
+    path("exports/", rights_views.data_export_list, name="data-export-list"),
+    path("exports/<int:export_id>/", rights_views.data_export_detail, name="data-export-detail"),
+    path(
+        "exports/<int:export_id>/download/",
+        rights_views.data_export_download,
+        name="data-export-download",
+    ),
     path("conversations/", views.conversation_list, name="conversation-list"),
     path(
         "conversations/<int:conversation_id>/",
