@@ -265,3 +265,159 @@ def test_the_retention_setting_is_read_from_the_environment(monkeypatch) -> None
     from django.conf import settings as django_settings
 
     assert django_settings.DATA_EXPORT_RETENTION_DAYS == 7
+
+
+# --- Pages ---------------------------------------------------------------------------------------
+
+
+def test_the_person_asks_watches_and_downloads(client_for, subject) -> None:  # noqa: ANN001
+    client = client_for(subject)
+    listing = client.get("/handover/exports/")
+    assert listing.status_code == 200 and "You have not exported your data yet." in (
+        listing.content.decode()
+    )
+    response = client.post("/handover/exports/")
+    export = DataExport.objects.get(user=subject)
+    assert response.status_code == 302 and response["Location"] == f"/handover/exports/{export.pk}/"
+
+    page = client.get(f"/handover/exports/{export.pk}/").content.decode()
+    assert "<html" in page and 'hx-trigger="every 1s"' in page and "<progress" in page
+    partial = client.get(f"/handover/exports/{export.pk}/", headers={"HX-Request": "true"})
+    body = partial.content.decode()
+    assert body.lstrip().startswith('<section id="export-status"') and "<html" not in body
+    assert "Waiting for a worker" in body and "/download/" not in body
+    assert client.get(f"/handover/exports/{export.pk}/download/").status_code == 404
+
+    export_build.build_data_export(export_id=export.pk)
+    done = client.get(f"/handover/exports/{export.pk}/", headers={"HX-Request": "true"})
+    body = done.content.decode()
+    assert "hx-trigger" not in body and 'value="100"' in body
+    assert f'href="/handover/exports/{export.pk}/download/"' in body
+    download = client.get(f"/handover/exports/{export.pk}/download/")
+    assert download.status_code == 200 and download["Content-Type"] == "application/zip"
+    assert download["Content-Disposition"] == (
+        f'attachment; filename="tacit-data-export-{export.pk}.zip"'
+    )
+    assert download["X-Content-Type-Options"] == "nosniff"
+    manifest, _files = _read_zip(b"".join(download.streaming_content))
+    assert list(manifest["kinds"]) == list(HELD_KINDS)
+    listed = client.get("/handover/exports/").content.decode()
+    assert f'href="/handover/exports/{export.pk}/download/"' in listed
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_second_request_on_the_page_is_refused_with_the_reason(
+    client_for,  # noqa: ANN001
+    subject,  # noqa: ANN001
+    htmx: bool,
+) -> None:
+    client = client_for(subject)
+    client.post("/handover/exports/")
+    headers = {"HX-Request": "true"} if htmx else {}
+    response = client.post("/handover/exports/", headers=headers)
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert "Your previous data export is still being prepared." in body
+    assert ("<html" in body) is not htmx
+    assert DataExport.objects.filter(user=subject).count() == 1
+
+
+def test_a_failed_export_shows_its_error_and_a_way_to_start_again(client_for, subject) -> None:  # noqa: ANN001
+    export = DataExport.objects.create(
+        user=subject, status=DataExport.Status.FAILED, error="It broke.", kinds_total=16
+    )
+    body = client_for(subject).get(f"/handover/exports/{export.pk}/").content.decode()
+    assert "It broke." in body and 'action="/handover/exports/"' in body
+    assert "hx-trigger" not in body
+
+
+@pytest.mark.parametrize("persona", OTHERS)
+def test_nobody_else_sees_or_downloads_an_export(
+    client_for,  # noqa: ANN001
+    subject,  # noqa: ANN001
+    request,  # noqa: ANN001
+    persona: str,
+) -> None:
+    export = _built(subject)
+    client = client_for(request.getfixturevalue(persona))
+    for url in (f"/handover/exports/{export.pk}/", f"/handover/exports/{export.pk}/download/"):
+        assert client.get(url).status_code == 404
+        assert client.get(url, headers={"HX-Request": "true"}).status_code == 404
+    assert (
+        f"/handover/exports/{export.pk}/" not in client.get("/handover/exports/").content.decode()
+    )
+    api = f"/api/handover/exports/{export.pk}/"
+    assert client.get(api).status_code == 404
+    assert client.get(f"{api}download/").status_code == 404
+
+
+def test_anonymous_is_sent_to_sign_in(client_for, subject) -> None:  # noqa: ANN001
+    export = _built(subject)
+    client = client_for(None)
+    for url in (
+        "/handover/exports/",
+        f"/handover/exports/{export.pk}/",
+        f"/handover/exports/{export.pk}/download/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    assert client.post("/handover/exports/").status_code == 302
+    assert DataExport.objects.count() == 1
+
+
+def test_the_wrong_method_is_refused_on_the_pages(client_for, subject) -> None:  # noqa: ANN001
+    export = _built(subject)
+    client = client_for(subject)
+    assert client.put("/handover/exports/").status_code == 405
+    assert client.post(f"/handover/exports/{export.pk}/").status_code == 405
+    assert client.post(f"/handover/exports/{export.pk}/download/").status_code == 405
+
+
+# --- API ----------------------------------------------------------------------------------------
+
+
+def test_the_api_requests_reports_and_downloads(client_for, subject) -> None:  # noqa: ANN001
+    client = client_for(subject)
+    created = client.post("/api/handover/exports/")
+    assert created.status_code == 202, created.content
+    body = created.json()
+    assert body["status"] == "pending" and body["download_url"] is None
+    assert body["kinds_total"] == len(HELD_KINDS) and body["percent_done"] == 0
+    assert created["Location"] == f"/api/handover/exports/{body['id']}/"
+    refused = client.post("/api/handover/exports/")
+    assert refused.status_code == 409 and "still being prepared" in refused.json()["detail"]
+
+    download = f"/api/handover/exports/{body['id']}/download/"
+    not_ready = client.get(download)
+    assert not_ready.status_code == 409 and not_ready.json()["detail"]
+
+    export_build.build_data_export(export_id=body["id"])
+    detail = client.get(f"/api/handover/exports/{body['id']}/").json()
+    assert detail["status"] == "ready" and detail["percent_done"] == 100
+    assert detail["download_url"] == download and detail["size_bytes"] > 0
+    response = client.get(download)
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    assert "attachment" in response["Content-Disposition"]
+    manifest, _files = _read_zip(b"".join(response.streaming_content))
+    assert list(manifest["kinds"]) == list(HELD_KINDS)
+
+
+def test_the_api_answers_anonymous_with_401(client_for, subject) -> None:  # noqa: ANN001
+    export = _built(subject)
+    client = client_for(None)
+    for method, url in (
+        ("post", "/api/handover/exports/"),
+        ("get", f"/api/handover/exports/{export.pk}/"),
+        ("get", f"/api/handover/exports/{export.pk}/download/"),
+    ):
+        response = getattr(client, method)(url)
+        assert response.status_code == 401 and response["WWW-Authenticate"] == "Token"
+
+
+def test_the_api_refuses_the_wrong_method(client_for, subject) -> None:  # noqa: ANN001
+    export = _built(subject)
+    client = client_for(subject)
+    assert client.get("/api/handover/exports/").status_code == 405
+    assert client.delete(f"/api/handover/exports/{export.pk}/").status_code == 405
+    assert client.post(f"/api/handover/exports/{export.pk}/download/").status_code == 405
+    assert DataExport.objects.count() == 1
