@@ -421,3 +421,13 @@ def test_the_api_refuses_the_wrong_method(client_for, subject) -> None:  # noqa:
     assert client.delete(f"/api/handover/exports/{export.pk}/").status_code == 405
     assert client.post(f"/api/handover/exports/{export.pk}/download/").status_code == 405
     assert DataExport.objects.count() == 1
+
+
+def test_the_export_pages_speak_chinese(client_for, subject) -> None:  # noqa: ANN001
+    client = client_for(subject)
+    zh = {"Accept-Language": "zh-hans"}
+    assert "导出我的数据" in client.get("/handover/exports/", headers=zh).content.decode()
+    client.post("/handover/exports/")
+    export = DataExport.objects.get(user=subject)
+    body = client.get(f"/handover/exports/{export.pk}/", headers=zh).content.decode()
+    assert "等待处理" in body and "已写入 0 / 16 类数据" in body
