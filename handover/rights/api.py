@@ -5,6 +5,7 @@ staff included.
 """
 
 from django.http import FileResponse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
@@ -57,7 +58,7 @@ class DataExportOutputSerializer(serializers.ModelSerializer):
     def get_download_url(self, export: DataExport) -> str | None:
         if export.status != DataExport.Status.READY:
             return None
-        return f"/api/handover/exports/{export.pk}/download/"
+        return reverse("api:handover:data-export-download", args=[export.pk])
 
 
 class RightsOverviewApi(HandoverApi):
@@ -98,7 +99,7 @@ class DataExportCreateApi(HandoverApi):
         response = Response(
             DataExportOutputSerializer(export).data, status=status.HTTP_202_ACCEPTED
         )
-        response["Location"] = f"/api/handover/exports/{export.pk}/"
+        response["Location"] = reverse("api:handover:data-export-detail", args=[export.pk])
         return response
 
 

@@ -212,6 +212,10 @@ class DataExportInProgressError(HandoverError):
     """The person's previous data export is still waiting for a worker or being built."""
 
 
+class DataExportNotAllowedError(HandoverError):
+    """Only a signed-in person may export their data."""
+
+
 ACTIVE_EXPORT_STATES = (DataExport.Status.PENDING, DataExport.Status.RUNNING)
 
 
@@ -226,7 +230,7 @@ def request_data_export(*, user: AbstractBaseUser) -> DataExport:
     from handover.rights.tasks import build_data_export_task
 
     if user is None or not user.is_authenticated:
-        raise DataExportInProgressError(_("Sign in to export your data."))
+        raise DataExportNotAllowedError(_("Sign in to export your data."))
     with transaction.atomic():
         get_user_model().objects.select_for_update().filter(pk=user.pk).first()
         if DataExport.objects.filter(user_id=user.pk, status__in=ACTIVE_EXPORT_STATES).exists():

@@ -431,3 +431,11 @@ def test_the_export_pages_speak_chinese(client_for, subject) -> None:  # noqa: A
     export = DataExport.objects.get(user=subject)
     body = client.get(f"/handover/exports/{export.pk}/", headers=zh).content.decode()
     assert "等待处理" in body and "已写入 0 / 16 类数据" in body
+
+
+def test_only_a_signed_in_person_may_ask() -> None:
+    from django.contrib.auth.models import AnonymousUser
+
+    with pytest.raises(services.DataExportNotAllowedError):
+        services.request_data_export(user=AnonymousUser())
+    assert not DataExport.objects.exists()
