@@ -392,6 +392,22 @@ CELERY_BEAT_SCHEDULE["sweep-purge-jobs"] = {
     "schedule": float(PURGE_SWEEP_SECONDS),
 }
 
+# --- Subject rights: data exports ----------------------------------------------------------------
+
+# Days a person's data export (its zip and its row) is kept after it was built or failed.
+DATA_EXPORT_RETENTION_DAYS = env_int("DATA_EXPORT_RETENTION_DAYS", 7, minimum=1, maximum=36500)
+# A running export whose heartbeat is older than this is taken to have lost its worker.
+DATA_EXPORT_STALE_SECONDS = env_int("DATA_EXPORT_STALE_SECONDS", 120, minimum=1)
+# Beat deletes expired exports every hour, and sends again the ones that stalled.
+CELERY_BEAT_SCHEDULE["delete-expired-data-exports"] = {
+    "task": "handover.rights.tasks.delete_expired_data_exports_task",
+    "schedule": 3600.0,
+}
+CELERY_BEAT_SCHEDULE["sweep-stale-data-exports"] = {
+    "task": "handover.rights.tasks.sweep_stale_data_exports_task",
+    "schedule": 60.0,
+}
+
 # --- Plugins -----------------------------------------------------------------------------------
 
 TACIT_PLUGINS = env_list("TACIT_PLUGINS", [])

@@ -5,6 +5,7 @@ from django.urls import path
 from handover import api
 from handover.cases import api as case_api
 from handover.consent import api as consent_api
+from handover.rights import api as rights_api
 
 app_name = "handover"
 
@@ -14,6 +15,18 @@ urlpatterns = [
     path("imports/<int:source_id>/cancel/", api.SourceCancelApi.as_view(), name="import-cancel"),
     path("receipts/", api.ReceiptListApi.as_view(), name="receipt-list"),
     path("receipts/<int:receipt_id>/", api.ReceiptDetailApi.as_view(), name="receipt-detail"),
+    path("rights/", rights_api.RightsOverviewApi.as_view(), name="rights-overview"),
+    path("exports/", rights_api.DataExportCreateApi.as_view(), name="data-export-list"),
+    path(
+        "exports/<int:export_id>/",
+        rights_api.DataExportDetailApi.as_view(),
+        name="data-export-detail",
+    ),
+    path(
+        "exports/<int:export_id>/download/",
+        rights_api.DataExportDownloadApi.as_view(),
+        name="data-export-download",
+    ),
     path("messages/search/", api.MessageSearchApi.as_view(), name="message-search"),
     path("cases/", case_api.CaseListApi.as_view(), name="case-list"),
     path("cases/<int:case_id>/", case_api.CaseDetailApi.as_view(), name="case-detail"),

@@ -7,12 +7,20 @@ from handover.imports.tasks import (
     sweep_stale_imports_task,
 )
 from handover.privacy.tasks import prepare_case_messages_task
+from handover.rights.tasks import (
+    build_data_export_task,
+    delete_expired_data_exports_task,
+    sweep_stale_data_exports_task,
+)
 
 __all__ = [
+    "build_data_export_task",
+    "delete_expired_data_exports_task",
     "delete_expired_uploads_task",
     "import_source_task",
     "prepare_case_messages_task",
     "run_purge_job_task",
     "sweep_purge_jobs_task",
+    "sweep_stale_data_exports_task",
     "sweep_stale_imports_task",
 ]

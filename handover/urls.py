@@ -4,6 +4,7 @@ from handover import views
 from handover.cases import views as case_views
 from handover.consent import views as consent_views
 from handover.privacy import views as privacy_views
+from handover.rights import access_views
 from handover.rights import views as rights_views
 
 app_name = "handover"
@@ -22,6 +23,15 @@ urlpatterns = [
     path("imports/<int:source_id>/delete/", views.import_delete, name="import-delete"),
     path("receipts/", views.receipt_list, name="receipt-list"),
     path("receipts/<int:receipt_id>/", views.receipt_detail, name="receipt-detail"),
+    # What Tacit holds about me, and my data exports
+    path("rights/", rights_views.rights_overview, name="rights-overview"),
+    path("exports/", rights_views.data_export_list, name="data-export-list"),
+    path("exports/<int:export_id>/", rights_views.data_export_detail, name="data-export-detail"),
+    path(
+        "exports/<int:export_id>/download/",
+        rights_views.data_export_download,
+        name="data-export-download",
+    ),
     path("conversations/", views.conversation_list, name="conversation-list"),
     path(
         "conversations/<int:conversation_id>/",
@@ -77,8 +87,8 @@ urlpatterns = [
     ),
     path("cases/<int:case_id>/me/", privacy_views.subject_people, name="subject-people"),
     # Sign-in by a one-time link to the subject's personal address
-    path("access/", rights_views.access_request, name="access-request"),
-    path("access/mine/", rights_views.access_home, name="access-home"),
-    path("access/sign-out/", rights_views.access_sign_out, name="access-sign-out"),
-    path("access/<str:token>/", rights_views.access_use, name="access-use"),
+    path("access/", access_views.access_request, name="access-request"),
+    path("access/mine/", access_views.access_home, name="access-home"),
+    path("access/sign-out/", access_views.access_sign_out, name="access-sign-out"),
+    path("access/<str:token>/", access_views.access_use, name="access-use"),
 ]

@@ -57,17 +57,21 @@ SERVING_STATES = frozenset(
 )
 
 
+def live_grant_q(*, now: datetime | None = None) -> Q:
+    """A filter for grants (of any case) that are live now; ``live_grants`` applies it."""
+    now = now or timezone.now()
+    return Q(
+        case__state__in=SERVING_STATES,
+        ended_at__isnull=True,
+        terms_version=CURRENT_VERSION,
+    ) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+
+
 def live_grants(
     *, case: HandoverCase | int, purpose: str | None = None, now: datetime | None = None
 ) -> QuerySet[ConsentGrant]:
     """The grants of ``case`` that are live now (for ``purpose``; any purpose when None)."""
-    now = now or timezone.now()
-    grants = ConsentGrant.objects.filter(
-        case=case,
-        case__state__in=SERVING_STATES,
-        ended_at__isnull=True,
-        terms_version=CURRENT_VERSION,
-    ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+    grants = ConsentGrant.objects.filter(case=case).filter(live_grant_q(now=now))
     if purpose is not None:
         grants = grants.filter(purpose=Purpose(purpose))
     return grants

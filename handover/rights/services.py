@@ -5,21 +5,33 @@ which), writes the :class:`~handover.models.DeletionReceipt` and the audit row. 
 upload is deleted once that transaction has committed (a file cannot be rolled back), then
 the receipt is completed and e-mailed to the owner. A file that cannot be deleted leaves the
 receipt incomplete, with the reason shown to the owner and the path in the operator's log.
+
+Data exports: a person asks for a machine-readable copy of what Tacit holds about them
+(:func:`request_data_export`); a worker builds it (:mod:`handover.rights.export`); a sweeper
+sends again the exports whose worker died (:func:`requeue_stale_data_exports`), and beat
+deletes them ``DATA_EXPORT_RETENTION_DAYS`` after they were built
+(:func:`delete_expired_data_exports`).
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.services import record_audit_event
+from handover.errors import HandoverError
 from handover.imports.services import (
     UploadNotStoredError,
     delete_upload_folder,
@@ -27,6 +39,7 @@ from handover.imports.services import (
 )
 from handover.models import (
     Conversation,
+    DataExport,
     DeletionReceipt,
     Message,
     Person,
@@ -190,3 +203,140 @@ def send_receipt(*, receipt: DeletionReceipt, owner: AbstractBaseUser) -> bool:
         logger.exception("Receipt %s could not be e-mailed.", receipt.pk)
         return False
     return True
+
+
+# --- Data exports ------------------------------------------------------------------------------
+
+
+class DataExportInProgressError(HandoverError):
+    """The person's previous data export is still waiting for a worker or being built."""
+
+
+class DataExportNotAllowedError(HandoverError):
+    """Only a signed-in person may export their data."""
+
+
+ACTIVE_EXPORT_STATES = (DataExport.Status.PENDING, DataExport.Status.RUNNING)
+
+
+def request_data_export(*, user: AbstractBaseUser) -> DataExport:
+    """Ask for a machine-readable export of everything Tacit holds about ``user``.
+
+    A worker builds it once this transaction commits. Refused with
+    :class:`DataExportInProgressError` while another export of theirs is pending or
+    running (the person's row is locked, so two requests at once make one export).
+    """
+    from handover.rights.export import ROWS
+    from handover.rights.tasks import build_data_export_task
+
+    if user is None or not user.is_authenticated:
+        raise DataExportNotAllowedError(_("Sign in to export your data."))
+    with transaction.atomic():
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        if DataExport.objects.filter(user_id=user.pk, status__in=ACTIVE_EXPORT_STATES).exists():
+            raise DataExportInProgressError(
+                _(
+                    "Your previous data export is still being prepared. Wait until it is "
+                    "ready, then download it or ask for a new one."
+                )
+            )
+        export = DataExport.objects.create(user_id=user.pk, kinds_total=len(ROWS))
+        record_audit_event(
+            actor=user,
+            action="export.requested",
+            target=export,
+            scope=f"user:{user.pk}",
+        )
+        transaction.on_commit(lambda: build_data_export_task.delay(export.pk))
+    return export
+
+
+def requeue_stale_data_exports(*, stale_after: timedelta | None = None) -> list[int]:
+    """Send again the exports whose worker died, and pending ones no worker picked up.
+
+    A running export whose heartbeat is older than ``stale_after``
+    (``DATA_EXPORT_STALE_SECONDS``) is put back to pending: the run that held it, if it is
+    only slow, loses its compare-and-set and stops, and the next run builds it from the
+    start. A pending export is sent again once per ``stale_after`` (its heartbeat notes
+    when). Safe to run concurrently with itself and with live runs.
+    """
+    from handover.rights.tasks import build_data_export_task
+
+    if stale_after is None:
+        stale_after = timedelta(seconds=settings.DATA_EXPORT_STALE_SECONDS)
+    now = timezone.now()
+    cutoff = now - stale_after
+    beat_stale = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+    stale = Q(status__in=ACTIVE_EXPORT_STATES) & beat_stale
+    with transaction.atomic():
+        exports = list(DataExport.objects.select_for_update(skip_locked=True).filter(stale))
+        for export in exports:
+            export.status = DataExport.Status.PENDING
+            export.heartbeat_at = now
+            export.save(update_fields=["status", "heartbeat_at"])
+        ids = [export.pk for export in exports]
+        for export_id in ids:
+            transaction.on_commit(
+                lambda export_id=export_id: build_data_export_task.delay(export_id)
+            )
+    if ids:
+        logger.info("Re-sent stalled data exports: %s", ids)
+    return ids
+
+
+def delete_expired_data_exports(*, now: datetime | None = None) -> list[int]:
+    """Delete the exports built (or failed) more than ``DATA_EXPORT_RETENTION_DAYS`` ago.
+
+    Each goes with its folder under ``MEDIA_ROOT/exports/`` and an audit row; a folder
+    whose export row is gone (a deletion interrupted before) is removed too. Returns the
+    ids of the exports deleted.
+    """
+    from handover.rights.export import export_folder, exports_root
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.DATA_EXPORT_RETENTION_DAYS)
+    deleted: list[int] = []
+    expired = DataExport.objects.filter(
+        status__in=[DataExport.Status.READY, DataExport.Status.FAILED], finished_at__lte=cutoff
+    ).values_list("pk", flat=True)
+    for export_id in list(expired):
+        with transaction.atomic():
+            export = DataExport.objects.select_for_update().filter(pk=export_id).first()
+            if export is None:
+                continue
+            export.delete()
+            export.pk = export_id  # the audit row names the export that was deleted
+            record_audit_event(
+                actor=None,
+                action="export.deleted",
+                target=export,
+                scope=f"user:{export.user_id}",
+                details={
+                    "reason": "retention",
+                    "retention_days": settings.DATA_EXPORT_RETENTION_DAYS,
+                },
+            )
+        _delete_export_folder(export_folder(export_id))
+        deleted.append(export_id)
+    root = exports_root()
+    if root.is_dir():
+        names = [p.name for p in root.iterdir() if p.is_dir() and p.name.isdigit()]
+        kept = set(
+            DataExport.objects.filter(pk__in=[int(n) for n in names]).values_list("pk", flat=True)
+        )
+        for name in names:
+            if int(name) not in kept:
+                _delete_export_folder(root / name)
+    if deleted:
+        logger.info("Deleted data exports %s (retention passed).", deleted)
+    return deleted
+
+
+def _delete_export_folder(folder: Path) -> None:
+    """Delete an export's folder; a failure is logged, and the next sweep tries again."""
+    try:
+        shutil.rmtree(folder)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        logger.exception("The data export folder %s could not be deleted.", folder)

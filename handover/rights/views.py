@@ -1,78 +1,78 @@
-"""HTML views of the sign-in by link: ask for a link, use it, the subject's own pages, sign out.
+"""HTML views of subject rights: what Tacit holds about me, and my data exports.
 
-The pages a link session reaches are the ones decorated with
-:func:`handover.rights.access.subject_or_login_required`: these, the case page, the consent
-form and withdrawal page, and the deletion receipts. Everything else stays behind
-``login_required``.
+Reachable with the account or through a one-time sign-in link
+(:func:`handover.rights.access.subject_or_login_required`); ``acting_subject`` is
+whose data they show.
 """
 
-from collections.abc import Callable
-
 from django.conf import settings
-from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
-from handover.cases.selectors import list_cases_for_subject
-from handover.rights import access
-from handover.rights.forms import AccessLinkRequestForm
-
-
-def _link_url_for(request: HttpRequest) -> Callable[[str], str]:
-    return lambda token: request.build_absolute_uri(reverse("handover:access-use", args=[token]))
+from handover.models import DataExport
+from handover.rights import selectors, services
+from handover.rights.access import acting_subject, subject_or_login_required
+from handover.rights.http import data_export_response
 
 
-@require_http_methods(["GET", "POST"])
-def access_request(request: HttpRequest) -> HttpResponse:
-    """Ask for a sign-in link by the personal address; the answer never says if it is known."""
-    form = AccessLinkRequestForm(request.POST or None)
-    if request.method == "POST":
-        if not access.allow_link_request(client_ip=request.META.get("REMOTE_ADDR") or ""):
-            context = {"form": form, "limited": True}
-            return render(request, "handover/access_request.html", context, status=429)
-        if form.is_valid():
-            access.request_access_link(
-                email=form.cleaned_data["email"], url_for=_link_url_for(request)
-            )
-            context = {"minutes": settings.SUBJECT_LINK_MINUTES}
-            return render(request, "handover/access_sent.html", context)
-        return render(request, "handover/access_request.html", {"form": form}, status=400)
-    return render(request, "handover/access_request.html", {"form": form})
-
-
-@require_http_methods(["GET", "POST"])
-def access_use(request: HttpRequest, token: str) -> HttpResponse:
-    """GET asks to confirm (mail scanners fetch links); POST uses the link and signs in."""
-    try:
-        if request.method == "POST":
-            link = access.use_access_link(token=token)
-        else:
-            access.get_usable_link(token=token)
-            return render(request, "handover/access_use.html", {"token": token})
-    except access.AccessLinkUnknownError as error:
-        return render(request, "handover/access_invalid.html", {"error": error}, status=400)
-    except access.AccessLinkSpentError as error:
-        return render(request, "handover/access_invalid.html", {"error": error}, status=410)
-    access.open_subject_session(request, link=link)
-    messages.success(request, _("You are signed in to your own handovers."))
-    return redirect("handover:access-home")
-
-
-@access.subject_or_login_required
+@subject_or_login_required
 @require_GET
-def access_home(request: HttpRequest) -> HttpResponse:
-    """The handovers in which the acting person is the one leaving, whatever their state."""
-    cases = list_cases_for_subject(user=access.acting_subject(request))
-    return render(request, "handover/access_home.html", {"cases": cases})
+def rights_overview(request: HttpRequest) -> HttpResponse:
+    """Every kind of data Tacit holds about the signed-in person, with counts and links."""
+    context = {
+        "held": selectors.list_held_data(user=acting_subject(request)),
+        "latest_export": selectors.list_data_exports_for_user(user=acting_subject(request)).first(),
+        "retention_days": settings.DATA_EXPORT_RETENTION_DAYS,
+    }
+    return render(request, "handover/rights_overview.html", context)
 
 
-@require_POST
-def access_sign_out(request: HttpRequest) -> HttpResponse:
-    """End a link session (an account's session is ended by logging out, not here)."""
-    if not request.user.is_authenticated:
-        access.end_subject_session(request)
-        messages.success(request, _("You are signed out."))
-    return redirect("handover:access-request")
+def _export_list(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpResponse:
+    exports = selectors.list_data_exports_for_user(user=acting_subject(request))
+    page = Paginator(exports, 50).get_page(request.GET.get("page"))
+    template = "handover/data_export_list.html"
+    if request.htmx:
+        template += "#exports"
+    context = {
+        "page": page,
+        "error": error,
+        "retention_days": settings.DATA_EXPORT_RETENTION_DAYS,
+    }
+    return render(request, template, context, status=status)
+
+
+@subject_or_login_required
+@require_http_methods(["GET", "POST"])
+def data_export_list(request: HttpRequest) -> HttpResponse:
+    """The person's data exports (GET), or ask for a new one (POST); 409 while one is built."""
+    if request.method == "POST":
+        try:
+            export = services.request_data_export(user=acting_subject(request))
+        except services.DataExportInProgressError as error:
+            return _export_list(request, error=str(error), status=409)
+        return redirect("handover:data-export-detail", export_id=export.pk)
+    return _export_list(request)
+
+
+@subject_or_login_required
+@require_GET
+def data_export_detail(request: HttpRequest, export_id: int) -> HttpResponse:
+    """One export's progress, and its download once ready; htmx polls the status partial."""
+    export = selectors.get_data_export_for_user(export_id=export_id, user=acting_subject(request))
+    template = "handover/data_export_detail.html"
+    if request.htmx:
+        template += "#status"
+    context = {"export": export, "retention_days": settings.DATA_EXPORT_RETENTION_DAYS}
+    return render(request, template, context)
+
+
+@subject_or_login_required
+@require_GET
+def data_export_download(request: HttpRequest, export_id: int) -> FileResponse:
+    """The export's zip, as an attachment; 404 for anyone but its person, or before it is ready."""
+    export = selectors.get_data_export_for_user(export_id=export_id, user=acting_subject(request))
+    if export.status != DataExport.Status.READY:
+        raise Http404("The export is not ready.")
+    return data_export_response(export)
