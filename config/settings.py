@@ -264,6 +264,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ImportStatusEnum": "handover.models.Source.Status",
         "DeletionReceiptKindEnum": "handover.models.DeletionReceipt.Kind",
+        "ConsentPurposeEnum": "handover.models.Purpose",
     },
 }
 

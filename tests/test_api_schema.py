@@ -48,3 +48,11 @@ def test_every_operation_answers_as_documented(live_server, operator, tmp_path) 
         timeout=900,
     )
     assert result.returncode == 0, result.stdout[-30000:] + result.stderr[-5000:]
+
+
+@pytest.mark.django_db
+def test_the_schema_builds_without_warnings(tmp_path) -> None:  # noqa: ANN001
+    from django.core.management import call_command
+
+    call_command("spectacular", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
+    assert (tmp_path / "schema.yml").stat().st_size > 0

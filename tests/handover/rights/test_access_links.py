@@ -18,6 +18,7 @@ from handover.models import (
     Conversation,
     DeletionReceipt,
     HandoverCase,
+    Message,
     Purpose,
     SubjectAccessLink,
 )
@@ -512,3 +513,22 @@ def test_a_signed_in_account_still_sees_its_pages_as_before(
     assert client_for(subject).get("/handover/access/mine/").status_code == 200
     anonymous = Client().get("/handover/access/mine/")
     assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+
+
+def test_it_reaches_what_tacit_holds_and_the_export(
+    registered,
+    subject,
+    slack_import,
+    django_capture_on_commit_callbacks,  # noqa: ANN001
+) -> None:
+    from handover.models import DataExport
+
+    client = _signed_in_by_link(Client(), django_capture_on_commit_callbacks)
+    overview = client.get("/handover/rights/")
+    assert overview.status_code == 200
+    messages = Message.objects.filter(conversation__owner=subject).count()
+    assert str(messages) in overview.content.decode()
+    assert client.post("/handover/exports/").status_code == 302
+    export = DataExport.objects.get()
+    assert export.user == subject
+    assert client.get(f"/handover/exports/{export.pk}/").status_code == 200
