@@ -85,12 +85,27 @@ def get_case_for_user(*, case_id: int, user: AbstractBaseUser | AnonymousUser) -
     return case
 
 
+def is_subject_of(*, case: HandoverCase, user: AbstractBaseUser | AnonymousUser | None) -> bool:
+    """Whether ``user`` is the person leaving in ``case``: the one rule for "only the subject"."""
+    return user is not None and user.is_authenticated and user.pk == case.subject_id
+
+
+def get_own_case_for_subject(
+    *, case_id: int, user: AbstractBaseUser | AnonymousUser
+) -> HandoverCase:
+    """A case in which ``user`` is the subject, else 404: the subject-only pages and API."""
+    case = get_case_for_user(case_id=case_id, user=user)
+    if not is_subject_of(case=case, user=user):
+        raise Http404("No such page.")
+    return case
+
+
 def case_roles(*, case: HandoverCase, user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
     """Every capacity in which ``user`` takes part in ``case`` (empty: none)."""
     if not user.is_authenticated:
         return frozenset()
     roles: set[str] = set()
-    if case.subject_id == user.pk:
+    if is_subject_of(case=case, user=user):
         roles.add(SUBJECT)
     if case.opened_by_id == user.pk:
         roles.add(OPENER)

@@ -17,7 +17,15 @@ from django.utils.translation import gettext as _
 
 from core.models import Membership, Team
 from core.services import record_audit_event
-from handover.cases.selectors import HR, MANAGER, OPENER, SUBJECT, case_roles, may_open_case_for
+from handover.cases.selectors import (
+    HR,
+    MANAGER,
+    OPENER,
+    SUBJECT,
+    case_roles,
+    is_subject_of,
+    may_open_case_for,
+)
 from handover.consent.read import live_grants
 from handover.errors import (
     CasePermissionError,
@@ -197,7 +205,7 @@ def update_case(
 @transaction.atomic
 def set_personal_email(*, case: HandoverCase, by: AbstractBaseUser, email: str) -> HandoverCase:
     """The subject registers the personal address their one-time sign-in links go to."""
-    if by.pk != case.subject_id:
+    if not is_subject_of(case=case, user=by):
         raise CasePermissionError(_("Only the person leaving registers their personal address."))
     case.personal_email = email.strip()
     case.save(update_fields=["personal_email"])
@@ -216,7 +224,7 @@ def set_subject_people(
     *, case: HandoverCase, by: AbstractBaseUser, person_ids: Iterable[int]
 ) -> HandoverCase:
     """The subject says which people of their imports are themself (the rest are third parties)."""
-    if by.pk != case.subject_id:
+    if not is_subject_of(case=case, user=by):
         raise CasePermissionError(_("Only the person leaving says which identities are theirs."))
     ids = set(person_ids)
     people = list(Person.objects.filter(owner_id=case.subject_id, pk__in=ids))

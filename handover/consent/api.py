@@ -11,16 +11,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from handover.api_base import DetailSerializer, HandoverApi
-from handover.cases.selectors import get_case_for_user
+from handover.cases.selectors import get_own_case_for_subject
 from handover.consent import selectors, services
 from handover.models import ConsentGrant, HandoverCase, PurgeJob, Purpose
 
 
 def _subject_case(request: Request, case_id: int) -> HandoverCase:
-    case = get_case_for_user(case_id=case_id, user=request.user)
-    if case.subject_id != request.user.pk:
-        raise Http404("No such handover.")
-    return case
+    return get_own_case_for_subject(case_id=case_id, user=request.user)
 
 
 @extend_schema_serializer(component_name="ConsentChoices")

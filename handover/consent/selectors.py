@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, QuerySet
 
+from handover.cases.selectors import is_subject_of
 from handover.consent.read import live_grants
 from handover.consent.terms import CURRENT_VERSION
 from handover.errors import ConsentByProxyError
@@ -24,7 +25,7 @@ from handover.models import (
 
 
 def _check_subject(case: HandoverCase, user: AbstractBaseUser) -> None:
-    if not user.is_authenticated or user.pk != case.subject_id:
+    if not is_subject_of(case=case, user=user):
         raise ConsentByProxyError("Only the person leaving sees their consent choices.")
 
 

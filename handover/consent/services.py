@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from core.services import record_audit_event
 from handover.cases import services as case_services
+from handover.cases.selectors import is_subject_of
 from handover.consent.purge import PurgeScope, registered_purge_steps
 from handover.consent.terms import naming_terms, terms_for
 from handover.errors import ConsentByProxyError, HandoverError, InvalidScopeError
@@ -46,7 +47,7 @@ State = HandoverCase.State
 
 
 def _check_subject(case: HandoverCase, by: AbstractBaseUser | None) -> None:
-    if by is None or not by.is_authenticated or by.pk != case.subject_id:
+    if not is_subject_of(case=case, user=by):
         raise ConsentByProxyError(
             _("Only the person leaving can give or withdraw their consent, never on their behalf.")
         )

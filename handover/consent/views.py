@@ -16,6 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from handover.cases.selectors import is_subject_of
 from handover.consent import selectors, services, terms
 from handover.consent.forms import ConsentForm, ThreadScopeForm, WithdrawForm
 from handover.errors import HandoverError
@@ -27,7 +28,7 @@ def _subject_case(request: HttpRequest, case_id: int) -> tuple[HandoverCase, Abs
     """The case if whoever acts (an account, or a link session) is its subject; and them."""
     case = get_case_for_actor(request=request, case_id=case_id)
     subject = acting_subject(request)
-    if subject is None or case.subject_id != subject.pk:
+    if not is_subject_of(case=case, user=subject):
         raise Http404("No such page.")
     return case, subject
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
+from handover.cases.selectors import is_subject_of
 from handover.models import (
     CasePseudonym,
     HandoverCase,
@@ -34,7 +35,7 @@ def _people_of_user(case: HandoverCase, user: AbstractBaseUser) -> QuerySet[Pers
 
 def is_third_party_in_case(*, case: HandoverCase, user: AbstractBaseUser) -> bool:
     """Whether ``user`` appears in the subject's imports as someone other than the subject."""
-    if not user.is_authenticated or user.pk == case.subject_id:
+    if not user.is_authenticated or is_subject_of(case=case, user=user):
         return False
     return _people_of_user(case, user).exists()
 

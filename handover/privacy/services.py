@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, QuerySet
 
 from core.services import record_audit_event
+from handover.cases.selectors import is_subject_of
 from handover.consent.read import covered_q, live_grants
 from handover.errors import CasePermissionError, InvalidScopeError
 from handover.models import (
@@ -275,7 +276,7 @@ def prepare_case_messages(*, case_id: int, message_ids: Iterable[int] | None = N
 
 
 def _check_subject(case: HandoverCase, by) -> None:  # noqa: ANN001
-    if by is None or not by.is_authenticated or by.pk != case.subject_id:
+    if not is_subject_of(case=case, user=by):
         raise CasePermissionError("Only the person leaving decides what is redacted.")
 
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from handover.cases import services as case_services
-from handover.cases.selectors import get_case_for_user
+from handover.cases.selectors import get_own_case_for_subject
 from handover.errors import HandoverError
 from handover.models import HandoverCase, Message, Person, PreparedMessage, Redaction
 from handover.privacy import selectors, services
@@ -20,10 +20,7 @@ from handover.privacy.redaction import KIND_LABELS
 
 
 def _subject_case(request: HttpRequest, case_id: int) -> HandoverCase:
-    case = get_case_for_user(case_id=case_id, user=request.user)
-    if case.subject_id != request.user.pk:
-        raise Http404("No such page.")
-    return case
+    return get_own_case_for_subject(case_id=case_id, user=request.user)
 
 
 def _with_topic_label(prepared: PreparedMessage) -> PreparedMessage:

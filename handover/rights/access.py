@@ -38,7 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.services import record_audit_event
-from handover.cases.selectors import SUBJECT, case_roles, get_case_for_user
+from handover.cases.selectors import SUBJECT, case_roles, get_case_for_user, is_subject_of
 from handover.errors import HandoverError
 from handover.models import HandoverCase, SubjectAccessLink
 
@@ -298,7 +298,7 @@ def get_case_for_actor(*, request: HttpRequest, case_id: int) -> HandoverCase:
     if user is None:
         raise Http404("No such handover case.")
     case = get_case_for_user(case_id=case_id, user=user)
-    if not request.user.is_authenticated and case.subject_id != user.pk:
+    if not request.user.is_authenticated and not is_subject_of(case=case, user=user):
         raise Http404("No such handover case.")
     return case
 
@@ -308,6 +308,6 @@ def roles_for_actor(*, request: HttpRequest, case: HandoverCase) -> frozenset[st
     if request.user.is_authenticated:
         return case_roles(case=case, user=request.user)
     user = acting_subject(request)
-    if user is not None and case.subject_id == user.pk:
+    if is_subject_of(case=case, user=user):
         return frozenset({SUBJECT})
     return frozenset()
