@@ -32,7 +32,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -73,61 +73,65 @@ def export_file_name(export: DataExport) -> str:
 # --- One row generator per kind -------------------------------------------------------------
 
 
+def _values(queryset: QuerySet, order: str, *fields: str) -> Iterator[dict]:
+    """Rows of ``queryset`` as dicts of ``fields``, in ``order``, streamed in chunks."""
+    return queryset.order_by(order).values(*fields).iterator(chunk_size=CHUNK_SIZE)
+
+
 def _imports(user: AbstractBaseUser) -> Iterator[dict]:
-    yield from (
-        held.held_imports(user=user)
-        .order_by("pk")
-        .values(
-            "id",
-            "format",
-            "original_name",
-            "size_bytes",
-            "status",
-            "messages_done",
-            "error",
-            "report",
-            "created_at",
-            "started_at",
-            "finished_at",
-            "upload_deleted_at",
-        )
-        .iterator(chunk_size=CHUNK_SIZE)
+    yield from _values(
+        held.held_imports(user=user),
+        "pk",
+        "id",
+        "format",
+        "original_name",
+        "size_bytes",
+        "status",
+        "messages_done",
+        "error",
+        "report",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "upload_deleted_at",
     )
 
 
 def _conversations(user: AbstractBaseUser) -> Iterator[dict]:
-    yield from (
-        held.held_conversations(user=user)
-        .order_by("pk")
-        .values("id", "platform", "external_key", "name", "kind", "topic", "created_at")
-        .iterator(chunk_size=CHUNK_SIZE)
+    yield from _values(
+        held.held_conversations(user=user),
+        "pk",
+        "id",
+        "platform",
+        "external_key",
+        "name",
+        "kind",
+        "topic",
+        "created_at",
     )
 
 
 def _messages(user: AbstractBaseUser) -> Iterator[dict]:
     """Every message of the person's imports, in full, as they imported it."""
-    yield from (
-        held.held_messages(user=user)
-        .order_by("pk")
-        .values(
-            "id",
-            "conversation_id",
-            "thread_id",
-            "external_id",
-            "author_id",
-            "sent_at",
-            "subject",
-            "text",
-            "raw",
-            "reply_to_key",
-            "edited_at",
-            "kind",
-            "attachments",
-            "reactions",
-            "revision",
-            "source_id",
-        )
-        .iterator(chunk_size=CHUNK_SIZE)
+    yield from _values(
+        held.held_messages(user=user),
+        "pk",
+        "id",
+        "conversation_id",
+        "thread_id",
+        "external_id",
+        "author_id",
+        "sent_at",
+        "subject",
+        "text",
+        "raw",
+        "reply_to_key",
+        "edited_at",
+        "kind",
+        "attachments",
+        "reactions",
+        "revision",
+        "source_id",
     )
 
 
@@ -156,30 +160,22 @@ _CASE_FIELDS = ("id", "team__slug", "state", "last_day", "created_at", "state_ch
 
 def _cases_subject(user: AbstractBaseUser) -> Iterator[dict]:
     """The person's own cases: their state and what the person registered for them."""
-    yield from (
-        held.held_cases_subject(user=user)
-        .order_by("pk")
-        .values(*_CASE_FIELDS, "language", "personal_email", "key_destroyed_at")
-        .iterator(chunk_size=CHUNK_SIZE)
+    yield from _values(
+        held.held_cases_subject(user=user),
+        "pk",
+        *_CASE_FIELDS,
+        "language",
+        "personal_email",
+        "key_destroyed_at",
     )
 
 
 def _cases_succeeding(user: AbstractBaseUser) -> Iterator[dict]:
-    yield from (
-        held.held_cases_succeeding(user=user)
-        .order_by("pk")
-        .values(*_CASE_FIELDS)
-        .iterator(chunk_size=CHUNK_SIZE)
-    )
+    yield from _values(held.held_cases_succeeding(user=user), "pk", *_CASE_FIELDS)
 
 
 def _cases_opened(user: AbstractBaseUser) -> Iterator[dict]:
-    yield from (
-        held.held_cases_opened(user=user)
-        .order_by("pk")
-        .values(*_CASE_FIELDS)
-        .iterator(chunk_size=CHUNK_SIZE)
-    )
+    yield from _values(held.held_cases_opened(user=user), "pk", *_CASE_FIELDS)
 
 
 def _consent_grants(user: AbstractBaseUser) -> Iterator[dict]:
@@ -214,40 +210,34 @@ def _consent_grants(user: AbstractBaseUser) -> Iterator[dict]:
 
 
 def _naming_consents(user: AbstractBaseUser) -> Iterator[dict]:
-    yield from (
-        held.held_naming_consents(user=user)
-        .order_by("pk")
-        .values(
-            "id",
-            "case_id",
-            "terms_version",
-            "terms_text",
-            "terms_sha256",
-            "granted_at",
-            "withdrawn_at",
-        )
-        .iterator(chunk_size=CHUNK_SIZE)
+    yield from _values(
+        held.held_naming_consents(user=user),
+        "pk",
+        "id",
+        "case_id",
+        "terms_version",
+        "terms_text",
+        "terms_sha256",
+        "granted_at",
+        "withdrawn_at",
     )
 
 
 def _prepared_messages(user: AbstractBaseUser) -> Iterator[dict]:
     """The redacted, pseudonymised copies of the person's cases, as downstream may see them."""
-    yield from (
-        held.held_prepared_messages(user=user)
-        .order_by("pk")
-        .values(
-            "case_id",
-            "message_id",
-            "conversation_label",
-            "author_label",
-            "author_is_subject",
-            "subject_line",
-            "text",
-            "out_of_scope_topic",
-            "included_by_subject",
-            "prepared_at",
-        )
-        .iterator(chunk_size=CHUNK_SIZE)
+    yield from _values(
+        held.held_prepared_messages(user=user),
+        "pk",
+        "case_id",
+        "message_id",
+        "conversation_label",
+        "author_label",
+        "author_is_subject",
+        "subject_line",
+        "text",
+        "out_of_scope_topic",
+        "included_by_subject",
+        "prepared_at",
     )
 
 
@@ -262,20 +252,28 @@ def _pseudonyms(user: AbstractBaseUser) -> Iterator[dict]:
 
 
 def _deletion_receipts(user: AbstractBaseUser) -> Iterator[dict]:
-    yield from (
-        held.held_deletion_receipts(user=user)
-        .order_by("pk")
-        .values("id", "kind", "summary", "items", "created_at", "completed_at")
-        .iterator(chunk_size=CHUNK_SIZE)
+    yield from _values(
+        held.held_deletion_receipts(user=user),
+        "pk",
+        "id",
+        "kind",
+        "summary",
+        "items",
+        "created_at",
+        "completed_at",
     )
 
 
 def _data_exports(user: AbstractBaseUser) -> Iterator[dict]:
-    yield from (
-        held.held_data_exports(user=user)
-        .order_by("pk")
-        .values("id", "status", "size_bytes", "error", "created_at", "finished_at")
-        .iterator(chunk_size=CHUNK_SIZE)
+    yield from _values(
+        held.held_data_exports(user=user),
+        "pk",
+        "id",
+        "status",
+        "size_bytes",
+        "error",
+        "created_at",
+        "finished_at",
     )
 
 
@@ -303,42 +301,36 @@ def _wiki_pages(user: AbstractBaseUser) -> Iterator[dict]:
 
 
 def _wiki_revisions(user: AbstractBaseUser) -> Iterator[dict]:
-    yield from (
-        held.held_wiki_revisions(user=user)
-        .order_by("pk")
-        .values(
-            "id",
-            "page_id",
-            "page__space__key",
-            "page__title",
-            "number",
-            "summary",
-            "body",
-            "merged",
-            "created_at",
-        )
-        .iterator(chunk_size=CHUNK_SIZE)
+    yield from _values(
+        held.held_wiki_revisions(user=user),
+        "pk",
+        "id",
+        "page_id",
+        "page__space__key",
+        "page__title",
+        "number",
+        "summary",
+        "body",
+        "merged",
+        "created_at",
     )
 
 
 def _audit_events(user: AbstractBaseUser) -> Iterator[dict]:
     """The audit rows of the person's actions, ``personal`` included, in the chain's order."""
-    yield from (
-        held.held_audit_events(user=user)
-        .order_by("sequence")
-        .values(
-            "sequence",
-            "created_at",
-            "action",
-            "target_type",
-            "target_id",
-            "scope",
-            "details",
-            "personal",
-            "prev_digest",
-            "digest",
-        )
-        .iterator(chunk_size=CHUNK_SIZE)
+    yield from _values(
+        held.held_audit_events(user=user),
+        "sequence",
+        "sequence",
+        "created_at",
+        "action",
+        "target_type",
+        "target_id",
+        "scope",
+        "details",
+        "personal",
+        "prev_digest",
+        "digest",
     )
 
 
