@@ -1,20 +1,27 @@
 """Reads of pages: access-checked getters, moved-page redirects, lists, tree and links."""
 
+import operator
 from dataclasses import dataclass
+from functools import reduce
 from typing import Literal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, F, Q, QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
 from django.http import Http404
 
 from wiki.models import (
+    Attachment,
+    Comment,
     Page,
     PageLink,
     PageRedirect,
     Space,
+    Tag,
+    Watch,
 )
-from wiki.selectors.access import readable_pages, readable_spaces_q
+from wiki.selectors.access import readable_pages, readable_spaces_q, roles_in_space_of_page
 from wiki.selectors.ownership import with_staleness
 
 # Large TOAST columns only the search reads; lists of pages leave them out (fetching them
@@ -27,37 +34,84 @@ SEARCH_COLUMNS = ("search_vector", "title_vector", "search_text")
 LINK_COLUMNS = ("id", "space_id", "title", "path")
 
 
-def _page_queryset(user: AbstractBaseUser, include_deleted: bool) -> QuerySet[Page]:
+def _page_queryset(
+    user: AbstractBaseUser, include_deleted: bool, view_state: bool = False
+) -> QuerySet[Page]:
     # The search columns are large and only the search reads them: the page's and its
     # parent's (the parent came with its whole text and vectors to every page view).
     pages = with_staleness(readable_pages(user=user, include_deleted=include_deleted))
+    if view_state and user.is_authenticated:
+        # The page view shows no parent (its ancestors come by path): 0.3 ms less to build.
+        return (
+            _with_view_state(pages, user)
+            .select_related("space", "current_revision__author", "verified_by")
+            .defer(*SEARCH_COLUMNS)
+        )
     return pages.select_related(
         "space", "parent", "current_revision", "current_revision__author", "verified_by"
     ).defer(*SEARCH_COLUMNS, *(f"parent__{column}" for column in SEARCH_COLUMNS))
 
 
+def _with_view_state(pages: QuerySet[Page], user: AbstractBaseUser) -> QuerySet[Page]:
+    """Annotate what the page view would otherwise ask in a query each.
+
+    - ``viewer_roles``: the user's role rows in the page's space (``get_space_access``);
+    - ``viewer_watching``: whether the user watches the page;
+    - ``tag_names``: the page's tags, by name;
+    - ``has_attachments``, ``has_comments``, ``has_children`` (live ones): most pages
+      have none, and then their lists are not queried at all.
+
+    Each query cost 0.5-0.9 ms, mostly Python building and reading it; PostgreSQL runs
+    these subqueries in microseconds on their indexes.
+    """
+    page = OuterRef("pk")
+    return pages.annotate(
+        viewer_roles=roles_in_space_of_page(user),
+        viewer_watching=Exists(Watch.objects.filter(user=user, page=page)),
+        tag_names=ArraySubquery(Tag.objects.filter(pages=page).order_by("name").values("name")),
+        has_attachments=Exists(Attachment.objects.filter(page=page)),
+        has_comments=Exists(Comment.objects.filter(page=page)),
+        has_children=Exists(Page.objects.filter(parent=page, deleted_at__isnull=True)),
+    )
+
+
+def _found(page: Page | None, user: AbstractBaseUser, view_state: bool) -> Page:
+    if page is None:
+        raise Http404("No such page.")
+    if view_state and user.is_authenticated:
+        # Whose view state it is, so that get_space_access never takes it for another user.
+        page.viewer_pk = user.pk
+    return page
+
+
 def get_page_for_user(
-    *, user: AbstractBaseUser, space_key: str, path: str, include_deleted: bool = False
+    *,
+    user: AbstractBaseUser,
+    space_key: str,
+    path: str,
+    include_deleted: bool = False,
+    view_state: bool = False,
 ) -> Page:
     """The live page at ``path`` in space ``space_key`` if the user may read it, else 404.
 
     With ``include_deleted`` a page in the trash is found too (the newest one at that path).
+    With ``view_state`` the page also carries the user's roles and watch, its tag names and
+    whether it has attachments, comments and children, in the same query
+    (``_with_view_state``).
     """
-    pages = _page_queryset(user, include_deleted).filter(space__key=space_key, path=path)
+    pages = _page_queryset(user, include_deleted, view_state).filter(
+        space__key=space_key, path=path
+    )
     page = pages.order_by(F("deleted_at").desc(nulls_first=True)).first()
-    if page is None:
-        raise Http404("No such page.")
-    return page
+    return _found(page, user, view_state)
 
 
 def get_page_by_id_for_user(
-    *, user: AbstractBaseUser, page_id: int, include_deleted: bool = False
+    *, user: AbstractBaseUser, page_id: int, include_deleted: bool = False, view_state: bool = False
 ) -> Page:
-    """The page with ``page_id`` if the user may read it, else 404."""
-    page = _page_queryset(user, include_deleted).filter(pk=page_id).first()
-    if page is None:
-        raise Http404("No such page.")
-    return page
+    """The page with ``page_id`` if the user may read it, else 404 (``view_state``: as above)."""
+    page = _page_queryset(user, include_deleted, view_state).filter(pk=page_id).first()
+    return _found(page, user, view_state)
 
 
 def find_redirect_for_user(*, user: AbstractBaseUser, space_key: str, path: str) -> Page | None:
@@ -82,21 +136,24 @@ class PageLookup:
     moved: bool
 
 
-def resolve_page_for_user(*, user: AbstractBaseUser, space_key: str, path: str) -> PageLookup:
+def resolve_page_for_user(
+    *, user: AbstractBaseUser, space_key: str, path: str, view_state: bool = False
+) -> PageLookup:
     """The live page at ``path``, or the page that moved away from there; else 404.
 
     The one place a moved page's old address is resolved: HTML views redirect a GET (and
     let a POST reach the page, so nothing typed is lost), the API answers 301.
+    ``view_state`` is passed to ``get_page_for_user``.
     """
     try:
-        return PageLookup(
-            page=get_page_for_user(user=user, space_key=space_key, path=path), moved=False
-        )
+        page = get_page_for_user(user=user, space_key=space_key, path=path, view_state=view_state)
+        return PageLookup(page=page, moved=False)
     except Http404:
         moved = find_redirect_for_user(user=user, space_key=space_key, path=path)
         if moved is None:
             raise
-        return PageLookup(page=get_page_by_id_for_user(user=user, page_id=moved.pk), moved=True)
+        page = get_page_by_id_for_user(user=user, page_id=moved.pk, view_state=view_state)
+        return PageLookup(page=page, moved=True)
 
 
 def list_pages(
@@ -141,14 +198,43 @@ def list_child_pages(*, space: Space, parent: Page | None) -> QuerySet[Page]:
     )
 
 
-def list_ancestors(*, page: Page) -> list[Page]:
-    """The page's ancestors from the root down (a few queries at most, trees are shallow)."""
+def list_ancestors_and_children(*, page: Page, has_children: bool) -> tuple[list[Page], list[Page]]:
+    """``list_ancestors`` and the live children of ``list_children``, in one query at most.
+
+    ``has_children`` (from the view state) False skips the children: a leaf page asks only
+    for its ancestors, a top-level leaf for nothing.
+    """
+    prefixes = _ancestor_paths(page)
+    wanted = [Q(path__in=prefixes)] if prefixes else []
+    if has_children:
+        wanted.append(Q(parent_id=page.pk))
+    if not wanted:
+        return [], []
+    # By title, as list_children orders them (the database's collation, not Python's).
+    rows = (
+        Page.objects.filter(reduce(operator.or_, wanted), space_id=page.space_id, deleted_at=None)
+        .only(*LINK_COLUMNS, "parent_id")
+        .order_by("title")
+    )
+    ancestors, children = [], []
+    for row in rows:
+        (children if row.parent_id == page.pk else ancestors).append(row)
+    ancestors.sort(key=lambda ancestor: len(ancestor.path))
+    return ancestors, children
+
+
+def _ancestor_paths(page: Page) -> list[str]:
     if not page.path or "/" not in page.path:
         return []
-    prefixes = []
     parts = page.path.split("/")
-    for end in range(1, len(parts)):
-        prefixes.append("/".join(parts[:end]))
+    return ["/".join(parts[:end]) for end in range(1, len(parts))]
+
+
+def list_ancestors(*, page: Page) -> list[Page]:
+    """The page's ancestors from the root down (a few queries at most, trees are shallow)."""
+    prefixes = _ancestor_paths(page)
+    if not prefixes:
+        return []
     ancestors = Page.objects.filter(
         space_id=page.space_id, path__in=prefixes, deleted_at=None
     ).only(*LINK_COLUMNS)

@@ -20,13 +20,11 @@ from wiki.models import Page, Role
 from wiki.rendering import SectionNotFoundError, split_sections
 from wiki.selectors.attachments import list_attachments
 from wiki.selectors.comments import list_comments
-from wiki.selectors.notifications import is_watching
 from wiki.selectors.ownership import can_verify_page
 from wiki.selectors.pages import (
     get_page_by_id_for_user,
-    list_ancestors,
+    list_ancestors_and_children,
     list_backlinks,
-    list_children,
 )
 from wiki.selectors.presence import list_editors_present
 from wiki.selectors.rendering import page_url, render_body
@@ -93,22 +91,25 @@ def page_create(request: HttpRequest, key: str) -> HttpResponse:
 @require_GET
 def page_view(request: HttpRequest, key: str, path: str) -> HttpResponse:
     """A page: its rendered text, contents, backlinks, owners, freshness, files and comments."""
-    page = _page_or_redirect(request, key, path)
+    # One lookup brings the role, the watch, the tags and whether there are files,
+    # comments and children to list; the lists a page does not have are not queried.
+    page = _page_or_redirect(request, key, path, view_state=True)
     if isinstance(page, HttpResponse):
         return page
-    context = _space_context(request, page.space)
+    context = _space_context(request, page.space, page)
     revision = page.current_revision
     owners = list(page.owners.order_by("username"))
+    ancestors, children = list_ancestors_and_children(page=page, has_children=page.has_children)
     context.update(
         page=page,
         revision=revision,
-        ancestors=list_ancestors(page=page),
+        ancestors=ancestors,
         backlinks=list_backlinks(user=request.user, page=page),
         owners=owners,
-        tags=list(page.tags.all()),
-        attachments=list_attachments(page=page),
-        comments=list_comments(page=page),
-        children=list_children(page=page),
+        tag_names=page.tag_names,
+        attachments=list_attachments(page=page) if page.has_attachments else [],
+        comments=list_comments(page=page) if page.has_comments else [],
+        children=children,
         is_stale=page.is_stale,
         can_verify=can_verify_page(
             user=request.user,
@@ -116,7 +117,7 @@ def page_view(request: HttpRequest, key: str, path: str) -> HttpResponse:
             role=context["role"],
             owner_ids={owner.pk for owner in owners},
         ),
-        watching=is_watching(user=request.user, page=page),
+        watching=page.viewer_watching,
         comment_form=forms.CommentForm(),
         attachment_form=forms.AttachmentForm(),
     )

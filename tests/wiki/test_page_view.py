@@ -1,0 +1,129 @@
+"""The page view's queries, and that what one lookup folds in is still each viewer's own."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from tests.wiki.conftest import png_bytes
+from wiki import services
+from wiki.models import Role
+from wiki.selectors.access import get_space_access
+from wiki.selectors.pages import get_page_for_user, list_ancestors, list_children
+
+pytestmark = pytest.mark.django_db
+
+
+def _view(client, page):  # noqa: ANN001, ANN202
+    return client.get(reverse("wiki:page-view", kwargs={"key": page.space.key, "path": page.path}))
+
+
+@pytest.fixture
+def nested(space, teammate, manager, media_root):  # noqa: ANN001, ANN201
+    """Area > Runbook > two children; the runbook has tags, a file and a comment."""
+    area = services.create_page(space=space, author=teammate, title="Area", body="Top.")
+    runbook = services.create_page(
+        space=space,
+        author=teammate,
+        title="Runbook",
+        body="## Steps\n\nRun it.\n",
+        parent=area,
+        tags=["oncall", "deploy"],
+    )
+    for title in ("zeta step", "Alpha step"):
+        services.create_page(space=space, author=teammate, title=title, body="x", parent=runbook)
+    upload = SimpleUploadedFile("chart.png", png_bytes(), content_type="image/png")
+    services.upload_attachment(page=runbook, by=teammate, upload=upload)
+    services.add_comment(page=runbook, author=manager, body="Checked on Monday.")
+    return runbook
+
+
+def test_it_views_a_page_without_lists_in_five_queries(
+    wiki_page, teammate, client_for, django_assert_num_queries
+):
+    client = client_for(teammate)
+    _view(client, wiki_page)
+    # Session, user, the page with its role, watch, tags and what it has, owners, backlinks.
+    with django_assert_num_queries(5):
+        assert _view(client, wiki_page).status_code == 200
+
+
+def test_it_views_a_page_with_every_list_in_eight_queries(
+    nested, teammate, client_for, django_assert_num_queries
+):
+    client = client_for(teammate)
+    _view(client, nested)
+    # As above, plus ancestors and children in one, the attachments and the comments.
+    with django_assert_num_queries(8):
+        html = _view(client, nested).content.decode()
+    assert '<a href="/wiki/platform/area/">Area</a> /' in html
+    assert html.index("Alpha step") < html.index("zeta step")
+    assert html.index("#deploy") < html.index("#oncall")
+    assert "chart.png" in html
+    assert "Checked on Monday." in html
+    assert '<ul class="list" id="owners"><li>Teammate</li></ul>' in html
+
+
+def test_its_ancestors_and_children_are_those_of_the_list_selectors(nested, teammate, client_for):
+    response = _view(client_for(teammate), nested)
+    assert response.context["ancestors"] == list_ancestors(page=nested)
+    assert response.context["children"] == list(list_children(page=nested))
+    leaf = nested.children.get(title="Alpha step")
+    response = _view(client_for(teammate), leaf)
+    assert [page.title for page in response.context["ancestors"]] == ["Area", "Runbook"]
+    assert response.context["children"] == []
+
+
+def test_it_shows_each_viewer_their_own_watch(wiki_page, teammate, successor, client_for):
+    # The teammate created the page, and so watches it; the successor does not.
+    assert "Stop watching" in _view(client_for(teammate), wiki_page).content.decode()
+    reader = client_for(successor)
+    assert ">Watch</button>" in _view(reader, wiki_page).content.decode()
+    services.watch(user=successor, page=wiki_page)
+    assert "Stop watching" in _view(reader, wiki_page).content.decode()
+    services.unwatch(user=successor, page=wiki_page)
+    assert ">Watch</button>" in _view(reader, wiki_page).content.decode()
+
+
+def test_it_shows_each_viewer_the_actions_of_their_own_role(
+    space, wiki_page, successor, teammate, outsider, manager, team, client_for
+):
+    edit = reverse("wiki:page-edit", kwargs={"key": space.key, "path": wiki_page.path})
+    assert edit in _view(client_for(teammate), wiki_page).content.decode()
+    assert edit not in _view(client_for(successor), wiki_page).content.decode()
+    assert _view(client_for(outsider), wiki_page).status_code == 404
+    # A role through a team counts: the successor is in the platform team.
+    services.set_space_role(space=space, by=manager, role=Role.EDITOR, team=team)
+    assert edit in _view(client_for(successor), wiki_page).content.decode()
+    services.set_space_role(space=space, by=manager, role=None, team=team)
+    assert edit not in _view(client_for(successor), wiki_page).content.decode()
+
+
+def test_a_reader_of_a_public_space_without_a_role_may_only_read(
+    public_space, manager, outsider, client_for
+):
+    page = services.create_page(space=public_space, author=manager, title="Welcome", body="Hi")
+    html = _view(client_for(outsider), page).content.decode()
+    assert "Welcome" in html
+    assert reverse("wiki:page-edit", kwargs={"key": "handbook", "path": page.path}) not in html
+
+
+def test_the_folded_role_is_never_taken_for_another_users(
+    wiki_page, teammate, outsider, django_assert_num_queries
+):
+    page = get_page_for_user(
+        user=teammate, space_key=wiki_page.space.key, path=wiki_page.path, view_state=True
+    )
+    with django_assert_num_queries(0):
+        assert get_space_access(user=teammate, space=page.space, page=page).role == Role.EDITOR
+    with django_assert_num_queries(1):
+        assert get_space_access(user=outsider, space=page.space, page=page).role is None
+
+
+def test_owners_and_tags_show_as_just_set(wiki_page, teammate, successor, client_for):
+    client = client_for(teammate)
+    _view(client, wiki_page)
+    services.set_page_owners(page=wiki_page, by=teammate, owners=[successor, teammate])
+    services.set_page_tags(page=wiki_page, by=teammate, names=["Billing"])
+    html = _view(client, wiki_page).content.decode()
+    assert "<li>Successor</li><li>Teammate</li>" in html
+    assert "#billing" in html
