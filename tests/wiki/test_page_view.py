@@ -9,6 +9,7 @@ from wiki import services
 from wiki.models import Role
 from wiki.selectors.access import get_space_access
 from wiki.selectors.pages import get_page_for_user, list_ancestors, list_children
+from wiki.selectors.rendering import PageHrefs, page_url, section_edit_hrefs
 
 pytestmark = pytest.mark.django_db
 
@@ -63,14 +64,37 @@ def test_it_views_a_page_with_every_list_in_eight_queries(
     assert '<ul class="list" id="owners"><li>Teammate</li></ul>' in html
 
 
+def _refs(pages):  # noqa: ANN001, ANN202
+    return [(page.title, page_url(page)) for page in pages]
+
+
 def test_its_ancestors_and_children_are_those_of_the_list_selectors(nested, teammate, client_for):
     response = _view(client_for(teammate), nested)
-    assert response.context["ancestors"] == list_ancestors(page=nested)
-    assert response.context["children"] == list(list_children(page=nested))
+    refs = [(ref.title, ref.href) for ref in response.context["ancestors"]]
+    assert refs == _refs(list_ancestors(page=nested))
+    refs = [(ref.title, ref.href) for ref in response.context["children"]]
+    assert refs == _refs(list_children(page=nested))
     leaf = nested.children.get(title="Alpha step")
     response = _view(client_for(teammate), leaf)
-    assert [page.title for page in response.context["ancestors"]] == ["Area", "Runbook"]
+    assert [ref.title for ref in response.context["ancestors"]] == ["Area", "Runbook"]
     assert response.context["children"] == []
+
+
+@pytest.mark.parametrize(
+    "path", ["runbook", "area/runbook", "部署/流程", "a b/c%d", "x:y@z/~(1)", "new", "-x/0"]
+)
+def test_page_hrefs_are_the_addresses_reverse_gives(path):
+    hrefs = PageHrefs()
+    for key in ("platform", "handbook"):
+        assert hrefs(key, path) == reverse("wiki:page-view", kwargs={"key": key, "path": path})
+
+
+def test_section_editor_hrefs_are_the_addresses_reverse_gives(wiki_page, teammate, client_for):
+    href = section_edit_hrefs(wiki_page)
+    kwargs = {"key": wiki_page.space.key, "path": wiki_page.path}
+    assert href(2) == reverse("wiki:section-edit", kwargs={**kwargs, "index": 2})
+    html = _view(client_for(teammate), wiki_page).content.decode()
+    assert f'href="{href(1)}"' in html
 
 
 def test_it_shows_each_viewer_their_own_watch(wiki_page, teammate, successor, client_for):

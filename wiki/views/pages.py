@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import (
@@ -27,7 +29,7 @@ from wiki.selectors.pages import (
     list_backlinks,
 )
 from wiki.selectors.presence import list_editors_present
-from wiki.selectors.rendering import page_url, render_body
+from wiki.selectors.rendering import PageHrefs, page_url, render_body, section_edit_hrefs
 from wiki.selectors.revisions import get_revision_for_user
 from wiki.selectors.spaces import get_space_for_user
 from wiki.selectors.templates import get_template_for_user, list_templates
@@ -87,6 +89,24 @@ def page_create(request: HttpRequest, key: str) -> HttpResponse:
     return render(request, "wiki/page_form.html", context, status=status)
 
 
+@dataclass(frozen=True)
+class PageRef:
+    """A page the page view links to: its title and address."""
+
+    title: str
+    href: str
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    """A heading of the contents; ``edit_href`` its section's editor, for editors only."""
+
+    level: int
+    anchor: str
+    text: str
+    edit_href: str | None
+
+
 @login_required
 @require_GET
 def page_view(request: HttpRequest, key: str, path: str) -> HttpResponse:
@@ -100,16 +120,32 @@ def page_view(request: HttpRequest, key: str, path: str) -> HttpResponse:
     revision = page.current_revision
     owners = list(page.owners.order_by("username"))
     ancestors, children = list_ancestors_and_children(page=page, has_children=page.has_children)
+    hrefs, key = PageHrefs(), page.space.key
+    section_href = section_edit_hrefs(page) if context["can_edit"] else None
     context.update(
         page=page,
         revision=revision,
-        ancestors=ancestors,
-        backlinks=list_backlinks(user=request.user, page=page),
+        ancestors=[PageRef(item.title, hrefs(key, item.path)) for item in ancestors],
+        children=[PageRef(item.title, hrefs(key, item.path)) for item in children],
+        backlinks=[
+            PageRef(item.title, hrefs(item.space.key, item.path))
+            for item in list_backlinks(user=request.user, page=page)
+        ],
+        toc=[
+            TocEntry(
+                level=heading["level"],
+                anchor=heading["anchor"],
+                text=heading["text"],
+                edit_href=section_href(heading["section"])
+                if section_href and heading.get("section")
+                else None,
+            )
+            for heading in revision.toc or ()
+        ],
         owners=owners,
         tag_names=page.tag_names,
         attachments=list_attachments(page=page) if page.has_attachments else [],
         comments=list_comments(page=page) if page.has_comments else [],
-        children=children,
         is_stale=page.is_stale,
         can_verify=can_verify_page(
             user=request.user,
