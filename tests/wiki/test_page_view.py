@@ -38,23 +38,23 @@ def nested(space, teammate, manager, media_root):  # noqa: ANN001, ANN201
     return runbook
 
 
-def test_it_views_a_page_without_lists_in_five_queries(
+def test_it_views_a_page_without_lists_in_four_queries(
     wiki_page, teammate, client_for, django_assert_num_queries
 ):
     client = client_for(teammate)
     _view(client, wiki_page)
-    # Session, user, the page with its role, watch, tags and what it has, owners, backlinks.
-    with django_assert_num_queries(5):
+    # Session, user, the page (with role, watch, tags, owners and what it has), backlinks.
+    with django_assert_num_queries(4):
         assert _view(client, wiki_page).status_code == 200
 
 
-def test_it_views_a_page_with_every_list_in_eight_queries(
+def test_it_views_a_page_with_every_list_in_seven_queries(
     nested, teammate, client_for, django_assert_num_queries
 ):
     client = client_for(teammate)
     _view(client, nested)
     # As above, plus ancestors and children in one, the attachments and the comments.
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         html = _view(client, nested).content.decode()
     assert '<a href="/wiki/platform/area/">Area</a> /' in html
     assert html.index("Alpha step") < html.index("zeta step")
@@ -151,3 +151,8 @@ def test_owners_and_tags_show_as_just_set(wiki_page, teammate, successor, client
     html = _view(client, wiki_page).content.decode()
     assert "<li>Successor</li><li>Teammate</li>" in html
     assert "#billing" in html
+    assert "Mark verified" in html  # the teammate owns it
+    services.set_page_owners(page=wiki_page, by=teammate, owners=[])
+    html = _view(client, wiki_page).content.decode()
+    assert '<li class="muted">No owner</li>' in html
+    assert "Mark verified" not in html

@@ -118,7 +118,7 @@ def page_view(request: HttpRequest, key: str, path: str) -> HttpResponse:
         return page
     context = _space_context(request, page.space, page)
     revision = page.current_revision
-    owners = list(page.owners.order_by("username"))
+    owners = page.owner_list
     ancestors, children = list_ancestors_and_children(page=page, has_children=page.has_children)
     hrefs, key = PageHrefs(), page.space.key
     section_href = section_edit_hrefs(page) if context["can_edit"] else None
