@@ -1,13 +1,14 @@
 """The page view's queries, and that what one lookup folds in is still each viewer's own."""
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from tests.wiki.conftest import png_bytes
 from wiki import services
 from wiki.models import Role
-from wiki.selectors.access import get_space_access
+from wiki.selectors.access import get_space_access, readable_pages, readable_pages_with_roles
 from wiki.selectors.pages import get_page_for_user, list_ancestors, list_children
 from wiki.selectors.rendering import PageHrefs, page_url, section_edit_hrefs
 
@@ -156,3 +157,27 @@ def test_owners_and_tags_show_as_just_set(wiki_page, teammate, successor, client
     html = _view(client, wiki_page).content.decode()
     assert '<li class="muted">No owner</li>' in html
     assert "Mark verified" not in html
+
+
+def test_readable_pages_with_roles_follow_the_one_access_rule(
+    space, public_space, wiki_page, manager, team, outsider, successor, teammate
+):
+    """Every persona reads the same pages through both forms of the rule, roles as held."""
+    services.create_page(space=public_space, author=manager, title="Welcome", body="Hi")
+    other = services.create_space(name="Secrets", key="secrets", by=manager)
+    services.create_page(space=other, author=manager, title="Plans", body="x")
+    services.set_space_role(space=other, by=manager, role=Role.READER, team=team)
+    trashed = services.create_page(space=space, author=teammate, title="Old", body="x")
+    services.delete_page(page=trashed, by=teammate)
+    for user in (manager, teammate, successor, outsider, AnonymousUser()):
+        for include_deleted in (False, True):
+            expected = readable_pages(user=user, include_deleted=include_deleted)
+            got = readable_pages_with_roles(user=user, include_deleted=include_deleted)
+            assert sorted(got.values_list("pk", flat=True)) == sorted(
+                expected.values_list("pk", flat=True)
+            ), (user, include_deleted)
+    roles = {
+        page.space.key: sorted(page.viewer_roles)
+        for page in readable_pages_with_roles(user=successor).select_related("space")
+    }
+    assert roles == {"platform": [Role.READER], "handbook": [], "secrets": [Role.READER]}

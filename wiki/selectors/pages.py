@@ -19,7 +19,11 @@ from wiki.models import (
     PageRedirect,
     Space,
 )
-from wiki.selectors.access import readable_pages, readable_spaces_q, roles_in_space_of_page
+from wiki.selectors.access import (
+    readable_pages,
+    readable_pages_with_roles,
+    readable_spaces_q,
+)
 from wiki.selectors.ownership import with_staleness
 
 # Large TOAST columns only the search reads; lists of pages leave them out (fetching them
@@ -37,14 +41,15 @@ def _page_queryset(
 ) -> QuerySet[Page]:
     # The search columns are large and only the search reads them: the page's and its
     # parent's (the parent came with its whole text and vectors to every page view).
-    pages = with_staleness(readable_pages(user=user, include_deleted=include_deleted))
     if view_state and user.is_authenticated:
+        pages = readable_pages_with_roles(user=user, include_deleted=include_deleted)
         # The page view shows no parent (its ancestors come by path): 0.3 ms less to build.
         return (
-            _with_view_state(pages, user)
+            _with_view_state(with_staleness(pages), user)
             .select_related("space", "current_revision__author", "verified_by")
             .defer(*SEARCH_COLUMNS)
         )
+    pages = with_staleness(readable_pages(user=user, include_deleted=include_deleted))
     return pages.select_related(
         "space", "parent", "current_revision", "current_revision__author", "verified_by"
     ).defer(*SEARCH_COLUMNS, *(f"parent__{column}" for column in SEARCH_COLUMNS))
@@ -53,7 +58,9 @@ def _page_queryset(
 def _with_view_state(pages: QuerySet[Page], user: AbstractBaseUser) -> QuerySet[Page]:
     """Annotate what the page view would otherwise ask in a query each.
 
-    - ``viewer_roles``: the user's role rows in the page's space (``get_space_access``);
+    ``pages`` come from ``readable_pages_with_roles``, so they carry ``viewer_roles``, the
+    user's role rows in the page's space (``get_space_access`` reads them). Added here:
+
     - ``viewer_watching``: whether the user watches the page;
     - ``tag_names``: the page's tags, by name;
     - ``owner_rows``: its owners, by username, as [id, username, first name, last name];
@@ -69,7 +76,6 @@ def _with_view_state(pages: QuerySet[Page], user: AbstractBaseUser) -> QuerySet[
     sql, boolean = _VIEW_STATE_SQL, BooleanField()
     # Fixed SQL with bound parameters only (the user's id), hence the noqa.
     return pages.annotate(
-        viewer_roles=roles_in_space_of_page(user),
         viewer_watching=RawSQL(sql["watching"], [user.pk], output_field=boolean),  # noqa: S611
         tag_names=RawSQL(sql["tags"], [], output_field=ArrayField(CharField())),  # noqa: S611
         owner_rows=RawSQL(sql["owners"], [], output_field=JSONField()),  # noqa: S611
