@@ -44,18 +44,19 @@ def test_it_views_a_page_without_lists_in_four_queries(
 ):
     client = client_for(teammate)
     _view(client, wiki_page)
-    # Session, user, the page (with role, watch, tags, owners and what it has), backlinks.
+    # Session, user, the page (with its role, watch, tags, owners, ancestors and children,
+    # and whether it has files and comments), backlinks.
     with django_assert_num_queries(4):
         assert _view(client, wiki_page).status_code == 200
 
 
-def test_it_views_a_page_with_every_list_in_seven_queries(
+def test_it_views_a_page_with_every_list_in_six_queries(
     nested, teammate, client_for, django_assert_num_queries
 ):
     client = client_for(teammate)
     _view(client, nested)
-    # As above, plus ancestors and children in one, the attachments and the comments.
-    with django_assert_num_queries(7):
+    # As above, plus the attachments and the comments.
+    with django_assert_num_queries(6):
         html = _view(client, nested).content.decode()
     assert '<a href="/wiki/platform/area/">Area</a> /' in html
     assert html.index("Alpha step") < html.index("zeta step")
@@ -79,6 +80,12 @@ def test_its_ancestors_and_children_are_those_of_the_list_selectors(nested, team
     response = _view(client_for(teammate), leaf)
     assert [ref.title for ref in response.context["ancestors"]] == ["Area", "Runbook"]
     assert response.context["children"] == []
+    services.delete_page(page=nested.children.get(title="zeta step"), by=teammate)
+    response = _view(client_for(teammate), nested)
+    assert [ref.title for ref in response.context["children"]] == ["Alpha step"]
+    top = _view(client_for(teammate), nested.parent)
+    assert top.context["ancestors"] == []
+    assert [ref.title for ref in top.context["children"]] == ["Runbook"]
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,6 @@ from wiki.selectors.comments import list_comments
 from wiki.selectors.ownership import can_verify_page
 from wiki.selectors.pages import (
     get_page_by_id_for_user,
-    list_ancestors_and_children,
     list_backlinks,
 )
 from wiki.selectors.presence import list_editors_present
@@ -111,22 +110,21 @@ class TocEntry:
 @require_GET
 def page_view(request: HttpRequest, key: str, path: str) -> HttpResponse:
     """A page: its rendered text, contents, backlinks, owners, freshness, files and comments."""
-    # One lookup brings the role, the watch, the tags and whether there are files,
-    # comments and children to list; the lists a page does not have are not queried.
+    # One lookup brings the role, the watch, tags, owners, ancestors and children and
+    # whether there are files and comments; the lists a page does not have are not queried.
     page = _page_or_redirect(request, key, path, view_state=True)
     if isinstance(page, HttpResponse):
         return page
     context = _space_context(request, page.space, page)
     revision = page.current_revision
     owners = page.owner_list
-    ancestors, children = list_ancestors_and_children(page=page, has_children=page.has_children)
     hrefs, key = PageHrefs(), page.space.key
     section_href = section_edit_hrefs(page) if context["can_edit"] else None
     context.update(
         page=page,
         revision=revision,
-        ancestors=[PageRef(item.title, hrefs(key, item.path)) for item in ancestors],
-        children=[PageRef(item.title, hrefs(key, item.path)) for item in children],
+        ancestors=[PageRef(title, hrefs(key, path)) for title, path in page.ancestor_rows],
+        children=[PageRef(title, hrefs(key, path)) for title, path in page.child_rows],
         backlinks=[
             PageRef(item.title, hrefs(item.space.key, item.path))
             for item in list_backlinks(user=request.user, page=page)
