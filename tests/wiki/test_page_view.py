@@ -9,7 +9,13 @@ from tests.wiki.conftest import png_bytes
 from wiki import services
 from wiki.models import Role
 from wiki.selectors.access import get_space_access, readable_pages, readable_pages_with_roles
-from wiki.selectors.pages import get_page_for_user, list_ancestors, list_children
+from wiki.selectors.pages import (
+    get_page_for_user,
+    list_ancestors,
+    list_backlinks,
+    list_children,
+    readable_backlinks,
+)
 from wiki.selectors.rendering import PageHrefs, page_url, section_edit_hrefs
 
 pytestmark = pytest.mark.django_db
@@ -39,24 +45,24 @@ def nested(space, teammate, manager, media_root):  # noqa: ANN001, ANN201
     return runbook
 
 
-def test_it_views_a_page_without_lists_in_four_queries(
+def test_it_views_a_page_without_lists_in_three_queries(
     wiki_page, teammate, client_for, django_assert_num_queries
 ):
     client = client_for(teammate)
     _view(client, wiki_page)
-    # Session, user, the page (with its role, watch, tags, owners, ancestors and children,
-    # and whether it has files and comments), backlinks.
-    with django_assert_num_queries(4):
+    # Session, user, the page (with its role, watch, tags, owners, ancestors, children and
+    # backlinks, and whether it has files and comments).
+    with django_assert_num_queries(3):
         assert _view(client, wiki_page).status_code == 200
 
 
-def test_it_views_a_page_with_every_list_in_six_queries(
+def test_it_views_a_page_with_every_list_in_five_queries(
     nested, teammate, client_for, django_assert_num_queries
 ):
     client = client_for(teammate)
     _view(client, nested)
     # As above, plus the attachments and the comments.
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         html = _view(client, nested).content.decode()
     assert '<a href="/wiki/platform/area/">Area</a> /' in html
     assert html.index("Alpha step") < html.index("zeta step")
@@ -188,3 +194,38 @@ def test_readable_pages_with_roles_follow_the_one_access_rule(
         for page in readable_pages_with_roles(user=successor).select_related("space")
     }
     assert roles == {"platform": [Role.READER], "handbook": [], "secrets": [Role.READER]}
+
+
+def test_backlinks_are_those_of_list_backlinks_for_each_reader(
+    space, wiki_page, manager, teammate, successor, django_assert_num_queries
+):
+    secret = services.create_space(name="Secret", key="secret", by=manager)
+    services.set_space_role(space=secret, by=manager, role=Role.EDITOR, user=teammate)
+    for title in ("Zulu plan", "Hidden plan"):
+        body = "See [[platform:Deploy guide]] and [[platform:deploy GUIDE]]."
+        services.create_page(space=secret, author=teammate, title=title, body=body)
+    services.create_page(space=space, author=teammate, title="Open notes", body="[[Deploy guide]]")
+    gone = services.create_page(space=space, author=teammate, title="Gone", body="[[Deploy guide]]")
+    services.delete_page(page=gone, by=teammate)
+    for user in (teammate, successor):
+        page = get_page_for_user(
+            user=user, space_key=space.key, path=wiki_page.path, view_state=True
+        )
+        expected = [
+            (source.title, source.path, source.space.key)
+            for source in list_backlinks(user=user, page=page)
+        ]
+        with django_assert_num_queries(1):  # the readability of the other space
+            assert readable_backlinks(user=user, page=page) == expected
+    assert [title for title, _path, _key in expected] == ["Open notes"]
+    assert (
+        len(
+            readable_backlinks(
+                user=teammate,
+                page=get_page_for_user(
+                    user=teammate, space_key=space.key, path=wiki_page.path, view_state=True
+                ),
+            )
+        )
+        == 3
+    )

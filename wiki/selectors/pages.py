@@ -64,6 +64,9 @@ def _with_view_state(pages: QuerySet[Page], user: AbstractBaseUser) -> QuerySet[
     - ``owner_rows``: its owners, by username, as [id, username, first name, last name];
     - ``ancestor_rows`` and ``child_rows``: [title, path] of what ``list_ancestors`` and
       ``list_children`` list, in their order;
+    - ``backlink_rows``: [title, path, space id, space key] of the live pages linking
+      here, by title, before ``readable_backlinks`` drops those of spaces the user may
+      not read;
     - ``has_attachments``, ``has_comments``: most pages have none, and then their lists
       are not queried at all.
 
@@ -83,6 +86,7 @@ def _with_view_state(pages: QuerySet[Page], user: AbstractBaseUser) -> QuerySet[
         has_comments=RawSQL(sql["comments"], [], output_field=boolean),  # noqa: S611
         ancestor_rows=RawSQL(sql["ancestors"], [], output_field=JSONField()),  # noqa: S611
         child_rows=RawSQL(sql["children"], [], output_field=JSONField()),  # noqa: S611
+        backlink_rows=RawSQL(sql["backlinks"], [], output_field=JSONField()),  # noqa: S611
     )
 
 
@@ -104,6 +108,11 @@ _VIEW_STATE_SQL = {
     "AND a.deleted_at IS NULL AND a.path = ANY(ARRAY(SELECT array_to_string(s.parts[1:n], '/') "
     "FROM (SELECT string_to_array(wiki_page.path, '/') AS parts) s, "
     "generate_series(1, cardinality(s.parts) - 1) n))), '[]'::jsonb)",
+    # list_backlinks before its check of other spaces: live pages linking here, by title.
+    "backlinks": "COALESCE((SELECT jsonb_agg(jsonb_build_array(b.title, b.path, b.space_id, "
+    "bs.key) ORDER BY b.title) FROM wiki_page b JOIN wiki_space bs ON bs.id = b.space_id "
+    "WHERE b.id IN (SELECT l.from_page_id FROM wiki_pagelink l WHERE l.to_page_id = wiki_page.id) "
+    "AND b.deleted_at IS NULL AND b.id <> wiki_page.id), '[]'::jsonb)",
     # list_children: the live child pages, by title.
     "children": "COALESCE((SELECT jsonb_agg(jsonb_build_array(c.title, c.path) "
     "ORDER BY c.title) FROM wiki_page c WHERE c.parent_id = wiki_page.id "
@@ -272,19 +281,28 @@ def list_backlinks(*, user: AbstractBaseUser, page: Page) -> list[Page]:
         .only(*LINK_COLUMNS, "space__key")
         .order_by("title")
     )
-    foreign = {source.space_id for source in sources if source.space_id != page.space_id}
+    readable = _readable_foreign_spaces(user, page, {source.space_id for source in sources})
+    return [source for source in sources if source.space_id in readable]
+
+
+def readable_backlinks(*, user: AbstractBaseUser, page: Page) -> list[tuple[str, str, str]]:
+    """``list_backlinks`` of a page looked up with its view state, as (title, path, space
+    key): the same pages in the same order, with no query unless other spaces link here."""
+    rows = page.backlink_rows
+    readable = _readable_foreign_spaces(user, page, {space_id for _t, _p, space_id, _k in rows})
+    return [(title, path, key) for title, path, space_id, key in rows if space_id in readable]
+
+
+def _readable_foreign_spaces(user: AbstractBaseUser, page: Page, space_ids: set[int]) -> set[int]:
+    """Those of ``space_ids`` the user may read: ``page``'s own without a query (the user
+    got it through an access-checked getter), the others in one query when there are some
+    (the readability subquery cost more to build than to run)."""
+    readable = {page.space_id}
+    foreign = space_ids - readable
     if foreign:
-        readable = set(
-            Space.objects.filter(readable_spaces_q(user), pk__in=foreign).values_list(
-                "pk", flat=True
-            )
-        )
-        sources = [
-            source
-            for source in sources
-            if source.space_id == page.space_id or source.space_id in readable
-        ]
-    return sources
+        spaces = Space.objects.filter(readable_spaces_q(user), pk__in=foreign)
+        readable.update(spaces.values_list("pk", flat=True))
+    return readable
 
 
 def list_children(*, page: Page) -> QuerySet[Page]:

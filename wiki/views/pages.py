@@ -25,7 +25,7 @@ from wiki.selectors.comments import list_comments
 from wiki.selectors.ownership import can_verify_page
 from wiki.selectors.pages import (
     get_page_by_id_for_user,
-    list_backlinks,
+    readable_backlinks,
 )
 from wiki.selectors.presence import list_editors_present
 from wiki.selectors.rendering import PageHrefs, page_url, render_body, section_edit_hrefs
@@ -126,8 +126,8 @@ def page_view(request: HttpRequest, key: str, path: str) -> HttpResponse:
         ancestors=[PageRef(title, hrefs(key, path)) for title, path in page.ancestor_rows],
         children=[PageRef(title, hrefs(key, path)) for title, path in page.child_rows],
         backlinks=[
-            PageRef(item.title, hrefs(item.space.key, item.path))
-            for item in list_backlinks(user=request.user, page=page)
+            PageRef(title, hrefs(space_key, path))
+            for title, path, space_key in readable_backlinks(user=request.user, page=page)
         ],
         toc=[
             TocEntry(
