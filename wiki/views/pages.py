@@ -110,24 +110,24 @@ class TocEntry:
 @require_GET
 def page_view(request: HttpRequest, key: str, path: str) -> HttpResponse:
     """A page: its rendered text, contents, backlinks, owners, freshness, files and comments."""
-    # One lookup brings the role, the watch, tags, owners, ancestors and children and
-    # whether there are files and comments; the lists a page does not have are not queried.
+    # One lookup brings the role, the watch, tags, owners, ancestors, children, backlinks
+    # and whether there are files and comments; lists a page does not have are not queried.
     page = _page_or_redirect(request, key, path, view_state=True)
     if isinstance(page, HttpResponse):
         return page
     context = _space_context(request, page.space, page)
     revision = page.current_revision
     owners = page.owner_list
-    hrefs, key = PageHrefs(), page.space.key
+    hrefs, space_key = PageHrefs(), page.space.key
     section_href = section_edit_hrefs(page) if context["can_edit"] else None
     context.update(
         page=page,
         revision=revision,
-        ancestors=[PageRef(title, hrefs(key, path)) for title, path in page.ancestor_rows],
-        children=[PageRef(title, hrefs(key, path)) for title, path in page.child_rows],
+        ancestors=[PageRef(title, hrefs(space_key, at)) for title, at in page.ancestor_rows],
+        children=[PageRef(title, hrefs(space_key, at)) for title, at in page.child_rows],
         backlinks=[
-            PageRef(title, hrefs(space_key, path))
-            for title, path, space_key in readable_backlinks(user=request.user, page=page)
+            PageRef(title, hrefs(source_key, at))
+            for title, at, source_key in readable_backlinks(user=request.user, page=page)
         ],
         toc=[
             TocEntry(
