@@ -598,8 +598,12 @@ class _HttpClient:
         return response.status, data, dict(response.getheaders())
 
 
-def _serve(database: str, port: int) -> subprocess.Popen:
-    """gunicorn as scripts/serve.sh starts it, on the benchmark database."""
+def _serve(database: str, port: int, app: str = "config.wsgi:application") -> subprocess.Popen:
+    """gunicorn as scripts/serve.sh starts it, on the benchmark database.
+
+    ``app`` is the WSGI application; ``bench/http_floor.py`` passes one that adds its
+    trivial responses in front of the product's.
+    """
     env = {**os.environ, "TACIT_DB_NAME": database, "DEBUG": "false", "PYTHONUNBUFFERED": "1"}
     bin_dir = Path(sys.executable).parent
     subprocess.run(
@@ -611,7 +615,7 @@ def _serve(database: str, port: int) -> subprocess.Popen:
     server = subprocess.Popen(
         [
             str(bin_dir / "gunicorn"),
-            "config.wsgi:application",
+            app,
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
@@ -659,8 +663,42 @@ def _signed_in() -> tuple[str, str]:
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}", token.key
 
 
-def _run_http(database: str, requests: int, clients: int, seconds: float) -> dict[str, float]:
+def _concurrent(
+    port: int, cookie: str, token: str, clients: int, seconds: float, path: Callable[[int], str]
+) -> dict[str, float]:
+    """``clients`` threads, each on its own keep-alive connection, GET ``path(i)`` for
+    ``seconds``; the responses per second they got together and the p50/p95 under that load."""
     import threading
+
+    counts, latencies = [0] * clients, [[] for _ in range(clients)]
+    stop_at = time.monotonic() + seconds
+
+    def reader(number: int) -> None:
+        own = _HttpClient(port, cookie, token)
+        i = number * 1_000_003
+        while time.monotonic() < stop_at:
+            started = time.perf_counter()
+            own.request("GET", path(i))
+            latencies[number].append((time.perf_counter() - started) * 1000)
+            counts[number] += 1
+            i += 1
+
+    threads = [threading.Thread(target=reader, args=(n,)) for n in range(clients)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    under_load = [value for values in latencies for value in values]
+    return {
+        "views_per_s": sum(counts) / elapsed,
+        "p50": _percentile(under_load, 0.5),
+        "p95": _percentile(under_load, 0.95),
+    }
+
+
+def _run_http(database: str, requests: int, clients: int, seconds: float) -> dict[str, float]:
     from urllib.parse import urlencode
 
     from django.urls import reverse
@@ -748,32 +786,9 @@ def _run_http(database: str, requests: int, clients: int, seconds: float) -> dic
         results["save"] = _report("save", save_times, None)
 
         # Concurrent readers: each client views random pages until the time is up.
-        counts, latencies = [0] * clients, [[] for _ in range(clients)]
-        stop_at = time.monotonic() + seconds
-
-        def reader(number: int) -> None:
-            own = _HttpClient(port, cookie, token)
-            i = number * 1_000_003
-            while time.monotonic() < stop_at:
-                started = time.perf_counter()
-                own.request("GET", page_url(pick(i)[1]))
-                latencies[number].append((time.perf_counter() - started) * 1000)
-                counts[number] += 1
-                i += 1
-
-        threads = [threading.Thread(target=reader, args=(n,)) for n in range(clients)]
-        started = time.monotonic()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.monotonic() - started
-        under_load = [value for values in latencies for value in values]
-        results["concurrent"] = {
-            "views_per_s": sum(counts) / elapsed,
-            "p50": _percentile(under_load, 0.5),
-            "p95": _percentile(under_load, 0.95),
-        }
+        results["concurrent"] = _concurrent(
+            port, cookie, token, clients, seconds, lambda i: page_url(pick(i)[1])
+        )
         print(
             f"{clients} clients: {results['concurrent']['views_per_s']:.1f} views/s, "
             f"p50 {results['concurrent']['p50']:.1f} ms, p95 {results['concurrent']['p95']:.1f} ms",

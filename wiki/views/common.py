@@ -28,9 +28,12 @@ def _render(
     return render(request, template_name=name, context=context, status=status)
 
 
-def _space_context(request: HttpRequest, space: Space) -> dict:
-    """The space, the user's role in it and what that role allows, for templates and checks."""
-    access = get_space_access(user=request.user, space=space)
+def _space_context(request: HttpRequest, space: Space, page: Page | None = None) -> dict:
+    """The space, the user's role in it and what that role allows, for templates and checks.
+
+    A ``page`` looked up with its view state already carries the role (no query).
+    """
+    access = get_space_access(user=request.user, space=space, page=page)
     return {
         "space": space,
         "access": access,
@@ -49,9 +52,16 @@ def _page(request: HttpRequest, key: str, path: str) -> Page:
     return resolve_page_for_user(user=request.user, space_key=key, path=path).page
 
 
-def _page_or_redirect(request: HttpRequest, key: str, path: str) -> Page | HttpResponse:
-    """The live page at ``path``; a GET of a moved page's old address is redirected."""
-    lookup = resolve_page_for_user(user=request.user, space_key=key, path=path)
+def _page_or_redirect(
+    request: HttpRequest, key: str, path: str, *, view_state: bool = False
+) -> Page | HttpResponse:
+    """The live page at ``path``; a GET of a moved page's old address is redirected.
+
+    ``view_state``: the page view's lookup, see ``get_page_for_user``.
+    """
+    lookup = resolve_page_for_user(
+        user=request.user, space_key=key, path=path, view_state=view_state
+    )
     if not lookup.moved or request.method != "GET":
         return lookup.page
     suffix = request.path.split(f"/{path}/", 1)

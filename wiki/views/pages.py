@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import (
@@ -20,16 +22,13 @@ from wiki.models import Page, Role
 from wiki.rendering import SectionNotFoundError, split_sections
 from wiki.selectors.attachments import list_attachments
 from wiki.selectors.comments import list_comments
-from wiki.selectors.notifications import is_watching
 from wiki.selectors.ownership import can_verify_page
 from wiki.selectors.pages import (
     get_page_by_id_for_user,
-    list_ancestors,
-    list_backlinks,
-    list_children,
+    readable_backlinks,
 )
 from wiki.selectors.presence import list_editors_present
-from wiki.selectors.rendering import page_url, render_body
+from wiki.selectors.rendering import PageHrefs, page_url, render_body, section_edit_hrefs
 from wiki.selectors.revisions import get_revision_for_user
 from wiki.selectors.spaces import get_space_for_user
 from wiki.selectors.templates import get_template_for_user, list_templates
@@ -89,26 +88,62 @@ def page_create(request: HttpRequest, key: str) -> HttpResponse:
     return render(request, "wiki/page_form.html", context, status=status)
 
 
+@dataclass(frozen=True)
+class PageRef:
+    """A page the page view links to: its title and address."""
+
+    title: str
+    href: str
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    """A heading of the contents; ``edit_href`` its section's editor, for editors only."""
+
+    level: int
+    anchor: str
+    text: str
+    edit_href: str | None
+
+
 @login_required
 @require_GET
 def page_view(request: HttpRequest, key: str, path: str) -> HttpResponse:
     """A page: its rendered text, contents, backlinks, owners, freshness, files and comments."""
-    page = _page_or_redirect(request, key, path)
+    # One lookup brings the role, the watch, tags, owners, ancestors, children, backlinks
+    # and whether there are files and comments; lists a page does not have are not queried.
+    page = _page_or_redirect(request, key, path, view_state=True)
     if isinstance(page, HttpResponse):
         return page
-    context = _space_context(request, page.space)
+    context = _space_context(request, page.space, page)
     revision = page.current_revision
-    owners = list(page.owners.order_by("username"))
+    owners = page.owner_list
+    hrefs, space_key = PageHrefs(), page.space.key
+    section_href = section_edit_hrefs(page) if context["can_edit"] else None
     context.update(
         page=page,
         revision=revision,
-        ancestors=list_ancestors(page=page),
-        backlinks=list_backlinks(user=request.user, page=page),
+        ancestors=[PageRef(title, hrefs(space_key, at)) for title, at in page.ancestor_rows],
+        children=[PageRef(title, hrefs(space_key, at)) for title, at in page.child_rows],
+        backlinks=[
+            PageRef(title, hrefs(source_key, at))
+            for title, at, source_key in readable_backlinks(user=request.user, page=page)
+        ],
+        toc=[
+            TocEntry(
+                level=heading["level"],
+                anchor=heading["anchor"],
+                text=heading["text"],
+                edit_href=section_href(heading["section"])
+                if section_href and heading.get("section")
+                else None,
+            )
+            for heading in revision.toc or ()
+        ],
         owners=owners,
-        tags=list(page.tags.all()),
-        attachments=list_attachments(page=page),
-        comments=list_comments(page=page),
-        children=list_children(page=page),
+        tag_names=page.tag_names,
+        attachments=list_attachments(page=page) if page.has_attachments else [],
+        comments=list_comments(page=page) if page.has_comments else [],
         is_stale=page.is_stale,
         can_verify=can_verify_page(
             user=request.user,
@@ -116,7 +151,7 @@ def page_view(request: HttpRequest, key: str, path: str) -> HttpResponse:
             role=context["role"],
             owner_ids={owner.pk for owner in owners},
         ),
-        watching=is_watching(user=request.user, page=page),
+        watching=page.viewer_watching,
         comment_form=forms.CommentForm(),
         attachment_form=forms.AttachmentForm(),
     )

@@ -1,0 +1,231 @@
+"""The page view's queries, and that what one lookup folds in is still each viewer's own."""
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from tests.wiki.conftest import png_bytes
+from wiki import services
+from wiki.models import Role
+from wiki.selectors.access import get_space_access, readable_pages, readable_pages_with_roles
+from wiki.selectors.pages import (
+    get_page_for_user,
+    list_ancestors,
+    list_backlinks,
+    list_children,
+    readable_backlinks,
+)
+from wiki.selectors.rendering import PageHrefs, page_url, section_edit_hrefs
+
+pytestmark = pytest.mark.django_db
+
+
+def _view(client, page):  # noqa: ANN001, ANN202
+    return client.get(reverse("wiki:page-view", kwargs={"key": page.space.key, "path": page.path}))
+
+
+@pytest.fixture
+def nested(space, teammate, manager, media_root):  # noqa: ANN001, ANN201
+    """Area > Runbook > two children; the runbook has tags, a file and a comment."""
+    area = services.create_page(space=space, author=teammate, title="Area", body="Top.")
+    runbook = services.create_page(
+        space=space,
+        author=teammate,
+        title="Runbook",
+        body="## Steps\n\nRun it.\n",
+        parent=area,
+        tags=["oncall", "deploy"],
+    )
+    for title in ("zeta step", "Alpha step"):
+        services.create_page(space=space, author=teammate, title=title, body="x", parent=runbook)
+    upload = SimpleUploadedFile("chart.png", png_bytes(), content_type="image/png")
+    services.upload_attachment(page=runbook, by=teammate, upload=upload)
+    services.add_comment(page=runbook, author=manager, body="Checked on Monday.")
+    return runbook
+
+
+def test_it_views_a_page_without_lists_in_three_queries(
+    wiki_page, teammate, client_for, django_assert_num_queries
+):
+    client = client_for(teammate)
+    _view(client, wiki_page)
+    # Session, user, the page (with its role, watch, tags, owners, ancestors, children and
+    # backlinks, and whether it has files and comments).
+    with django_assert_num_queries(3):
+        assert _view(client, wiki_page).status_code == 200
+
+
+def test_it_views_a_page_with_every_list_in_five_queries(
+    nested, teammate, client_for, django_assert_num_queries
+):
+    client = client_for(teammate)
+    _view(client, nested)
+    # As above, plus the attachments and the comments.
+    with django_assert_num_queries(5):
+        html = _view(client, nested).content.decode()
+    assert '<a href="/wiki/platform/area/">Area</a> /' in html
+    assert html.index("Alpha step") < html.index("zeta step")
+    assert html.index("#deploy") < html.index("#oncall")
+    assert "chart.png" in html
+    assert "Checked on Monday." in html
+    assert '<ul class="list" id="owners"><li>Teammate</li></ul>' in html
+
+
+def _refs(pages):  # noqa: ANN001, ANN202
+    return [(page.title, page_url(page)) for page in pages]
+
+
+def test_its_ancestors_and_children_are_those_of_the_list_selectors(nested, teammate, client_for):
+    response = _view(client_for(teammate), nested)
+    refs = [(ref.title, ref.href) for ref in response.context["ancestors"]]
+    assert refs == _refs(list_ancestors(page=nested))
+    refs = [(ref.title, ref.href) for ref in response.context["children"]]
+    assert refs == _refs(list_children(page=nested))
+    leaf = nested.children.get(title="Alpha step")
+    response = _view(client_for(teammate), leaf)
+    assert [ref.title for ref in response.context["ancestors"]] == ["Area", "Runbook"]
+    assert response.context["children"] == []
+    services.delete_page(page=nested.children.get(title="zeta step"), by=teammate)
+    response = _view(client_for(teammate), nested)
+    assert [ref.title for ref in response.context["children"]] == ["Alpha step"]
+    top = _view(client_for(teammate), nested.parent)
+    assert top.context["ancestors"] == []
+    assert [ref.title for ref in top.context["children"]] == ["Runbook"]
+
+
+@pytest.mark.parametrize(
+    "path", ["runbook", "area/runbook", "部署/流程", "a b/c%d", "x:y@z/~(1)", "new", "-x/0"]
+)
+def test_page_hrefs_are_the_addresses_reverse_gives(path):
+    hrefs = PageHrefs()
+    for key in ("platform", "handbook"):
+        assert hrefs(key, path) == reverse("wiki:page-view", kwargs={"key": key, "path": path})
+
+
+def test_section_editor_hrefs_are_the_addresses_reverse_gives(wiki_page, teammate, client_for):
+    href = section_edit_hrefs(wiki_page)
+    kwargs = {"key": wiki_page.space.key, "path": wiki_page.path}
+    assert href(2) == reverse("wiki:section-edit", kwargs={**kwargs, "index": 2})
+    html = _view(client_for(teammate), wiki_page).content.decode()
+    assert f'href="{href(1)}"' in html
+
+
+def test_it_shows_each_viewer_their_own_watch(wiki_page, teammate, successor, client_for):
+    # The teammate created the page, and so watches it; the successor does not.
+    assert "Stop watching" in _view(client_for(teammate), wiki_page).content.decode()
+    reader = client_for(successor)
+    assert ">Watch</button>" in _view(reader, wiki_page).content.decode()
+    services.watch(user=successor, page=wiki_page)
+    assert "Stop watching" in _view(reader, wiki_page).content.decode()
+    services.unwatch(user=successor, page=wiki_page)
+    assert ">Watch</button>" in _view(reader, wiki_page).content.decode()
+
+
+def test_it_shows_each_viewer_the_actions_of_their_own_role(
+    space, wiki_page, successor, teammate, outsider, manager, team, client_for
+):
+    edit = reverse("wiki:page-edit", kwargs={"key": space.key, "path": wiki_page.path})
+    assert edit in _view(client_for(teammate), wiki_page).content.decode()
+    assert edit not in _view(client_for(successor), wiki_page).content.decode()
+    assert _view(client_for(outsider), wiki_page).status_code == 404
+    # A role through a team counts: the successor is in the platform team.
+    services.set_space_role(space=space, by=manager, role=Role.EDITOR, team=team)
+    assert edit in _view(client_for(successor), wiki_page).content.decode()
+    services.set_space_role(space=space, by=manager, role=None, team=team)
+    assert edit not in _view(client_for(successor), wiki_page).content.decode()
+
+
+def test_a_reader_of_a_public_space_without_a_role_may_only_read(
+    public_space, manager, outsider, client_for
+):
+    page = services.create_page(space=public_space, author=manager, title="Welcome", body="Hi")
+    html = _view(client_for(outsider), page).content.decode()
+    assert "Welcome" in html
+    assert reverse("wiki:page-edit", kwargs={"key": "handbook", "path": page.path}) not in html
+
+
+def test_the_folded_role_is_never_taken_for_another_users(
+    wiki_page, teammate, outsider, django_assert_num_queries
+):
+    page = get_page_for_user(
+        user=teammate, space_key=wiki_page.space.key, path=wiki_page.path, view_state=True
+    )
+    with django_assert_num_queries(0):
+        assert get_space_access(user=teammate, space=page.space, page=page).role == Role.EDITOR
+    with django_assert_num_queries(1):
+        assert get_space_access(user=outsider, space=page.space, page=page).role is None
+
+
+def test_owners_and_tags_show_as_just_set(wiki_page, teammate, successor, client_for):
+    client = client_for(teammate)
+    _view(client, wiki_page)
+    services.set_page_owners(page=wiki_page, by=teammate, owners=[successor, teammate])
+    services.set_page_tags(page=wiki_page, by=teammate, names=["Billing"])
+    html = _view(client, wiki_page).content.decode()
+    assert "<li>Successor</li><li>Teammate</li>" in html
+    assert "#billing" in html
+    assert "Mark verified" in html  # the teammate owns it
+    services.set_page_owners(page=wiki_page, by=teammate, owners=[])
+    html = _view(client, wiki_page).content.decode()
+    assert '<li class="muted">No owner</li>' in html
+    assert "Mark verified" not in html
+
+
+def test_readable_pages_with_roles_follow_the_one_access_rule(
+    space, public_space, wiki_page, manager, team, outsider, successor, teammate
+):
+    """Every persona reads the same pages through both forms of the rule, roles as held."""
+    services.create_page(space=public_space, author=manager, title="Welcome", body="Hi")
+    other = services.create_space(name="Secrets", key="secrets", by=manager)
+    services.create_page(space=other, author=manager, title="Plans", body="x")
+    services.set_space_role(space=other, by=manager, role=Role.READER, team=team)
+    trashed = services.create_page(space=space, author=teammate, title="Old", body="x")
+    services.delete_page(page=trashed, by=teammate)
+    for user in (manager, teammate, successor, outsider, AnonymousUser()):
+        for include_deleted in (False, True):
+            expected = readable_pages(user=user, include_deleted=include_deleted)
+            got = readable_pages_with_roles(user=user, include_deleted=include_deleted)
+            assert sorted(got.values_list("pk", flat=True)) == sorted(
+                expected.values_list("pk", flat=True)
+            ), (user, include_deleted)
+    roles = {
+        page.space.key: sorted(page.viewer_roles)
+        for page in readable_pages_with_roles(user=successor).select_related("space")
+    }
+    assert roles == {"platform": [Role.READER], "handbook": [], "secrets": [Role.READER]}
+
+
+def test_backlinks_are_those_of_list_backlinks_for_each_reader(
+    space, wiki_page, manager, teammate, successor, django_assert_num_queries
+):
+    secret = services.create_space(name="Secret", key="secret", by=manager)
+    services.set_space_role(space=secret, by=manager, role=Role.EDITOR, user=teammate)
+    for title in ("Zulu plan", "Hidden plan"):
+        body = "See [[platform:Deploy guide]] and [[platform:deploy GUIDE]]."
+        services.create_page(space=secret, author=teammate, title=title, body=body)
+    services.create_page(space=space, author=teammate, title="Open notes", body="[[Deploy guide]]")
+    gone = services.create_page(space=space, author=teammate, title="Gone", body="[[Deploy guide]]")
+    services.delete_page(page=gone, by=teammate)
+    for user in (teammate, successor):
+        page = get_page_for_user(
+            user=user, space_key=space.key, path=wiki_page.path, view_state=True
+        )
+        expected = [
+            (source.title, source.path, source.space.key)
+            for source in list_backlinks(user=user, page=page)
+        ]
+        with django_assert_num_queries(1):  # the readability of the other space
+            assert readable_backlinks(user=user, page=page) == expected
+    assert [title for title, _path, _key in expected] == ["Open notes"]
+    assert (
+        len(
+            readable_backlinks(
+                user=teammate,
+                page=get_page_for_user(
+                    user=teammate, space_key=space.key, path=wiki_page.path, view_state=True
+                ),
+            )
+        )
+        == 3
+    )
