@@ -28,8 +28,10 @@ worker would (no Celery; tasks the services schedule go to an in-memory broker n
    top line and its times), and of the whole query;
 4. a data export of everything held about the subject (all messages and their prepared
    copies) by ``build_data_export``: time, zip size, peak RSS;
-5. withdrawal: ``withdraw_consent`` of one conversation (the transaction after which it is
-   not served), ``run_purge_job`` (time, rows/s); then ``withdraw_everything`` and its purge.
+5. withdrawal: ``withdraw_consent`` of the last conversation (the transaction after which it
+   is not served), ``run_purge_job`` (time, rows/s); then ``withdraw_everything`` and its
+   purge. The last one's copies are the last rows of the table, those the purge's batches
+   (in primary-key order) reach last.
 
 The export's files go to a temporary ``MEDIA_ROOT`` that is removed at the end. The last
 line is one JSON object.
@@ -372,7 +374,8 @@ def _run(traced_messages: int, show_plan: bool) -> dict:
     DataExport.objects.filter(pk=export.pk).delete()
 
     # 5. Withdrawal of one conversation, its purge; then of everything, and its purge.
-    one = conversation_ids[0]
+    # The last conversation: its copies are the last rows the purge's batches reach.
+    one = conversation_ids[-1]
     in_one = Message.objects.filter(conversation_id=one).count()
     with _Step() as step:
         job = consent.withdraw_consent(case=case, by=subject, conversation_ids=[one])
