@@ -99,7 +99,9 @@ def _reset_peak_rss() -> bool:
 
 
 class _Step:
-    """Wall time and peak RSS of one step (the high-water mark is reset when it starts)."""
+    """Wall time, this process's CPU time and peak RSS of one step (the RSS high-water mark
+    is reset when it starts). CPU time leaves out PostgreSQL's work and waiting for a core,
+    so on a busy machine it tells Python's share apart from the wall time."""
 
     def __enter__(self) -> _Step:
         import gc
@@ -107,11 +109,13 @@ class _Step:
         gc.collect()
         self.reset = _reset_peak_rss()
         self.rss_before_mb = _status_kib("VmRSS") / 1024
+        self.started_cpu = time.process_time()
         self.started = time.perf_counter()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.seconds = time.perf_counter() - self.started
+        self.cpu_seconds = time.process_time() - self.started_cpu
         self.peak_rss_mb = _status_kib("VmHWM") / 1024
 
 
@@ -195,6 +199,7 @@ def _build(messages: int) -> dict:
     return {
         "messages": finished.messages_done,
         "seconds": step.seconds,
+        "cpu_s": step.cpu_seconds,
         "per_s": finished.messages_done / step.seconds,
         "peak_rss_mb": step.peak_rss_mb,
         "measured": "now",
@@ -213,6 +218,7 @@ def _prepare(rebuild: bool, messages: int) -> dict:
             "messages": have,
             "seconds": seconds,
             "per_s": have / seconds,
+            "cpu_s": None,
             "peak_rss_mb": None,
             "measured": "at build",
         }
@@ -277,7 +283,7 @@ def _run(traced_messages: int, show_plan: bool) -> dict:
             purposes=[Purpose.INDEX, Purpose.PUBLISH, Purpose.QUOTE, Purpose.ATTRIBUTE],
             conversation_ids=conversation_ids,
         )
-    results["record_consent"] = {"seconds": step.seconds}
+    results["record_consent"] = {"seconds": step.seconds, "cpu_s": step.cpu_seconds}
     print(f"case {case.pk}: consent over {len(conversation_ids)} conversations, {total:,} messages")
 
     # 2. Preparation.
@@ -294,6 +300,7 @@ def _run(traced_messages: int, show_plan: bool) -> dict:
     results["prepare"] = {
         "rows": prepared,
         "seconds": step.seconds,
+        "cpu_s": step.cpu_seconds,
         "per_s": prepared / step.seconds,
         "peak_rss_mb": step.peak_rss_mb,
         "rss_growth_mb": step.peak_rss_mb - step.rss_before_mb,
@@ -332,6 +339,7 @@ def _run(traced_messages: int, show_plan: bool) -> dict:
         "rows": rows,
         "first_row_ms": (first_row or 0) * 1000,
         "seconds": step.seconds,
+        "cpu_s": step.cpu_seconds,
         "per_s": rows / step.seconds,
         "peak_rss_mb": step.peak_rss_mb,
         "rss_growth_mb": step.peak_rss_mb - step.rss_before_mb,
@@ -366,6 +374,7 @@ def _run(traced_messages: int, show_plan: bool) -> dict:
         raise SystemExit(f"the data export failed: {built.error if built else 'not claimed'}")
     results["export"] = {
         "seconds": step.seconds,
+        "cpu_s": step.cpu_seconds,
         "zip_mb": built.size_bytes / 2**20,
         "peak_rss_mb": step.peak_rss_mb,
         "rss_growth_mb": step.peak_rss_mb - step.rss_before_mb,
@@ -382,7 +391,11 @@ def _run(traced_messages: int, show_plan: bool) -> dict:
     still = consented_messages(purpose=Purpose.INDEX, case=case)
     if still.filter(message__conversation_id=one).exists() or still.count() != total - in_one:
         raise SystemExit("the withdrawn conversation is still served")
-    results["withdraw_one"] = {"seconds": step.seconds, "messages": in_one}
+    results["withdraw_one"] = {
+        "seconds": step.seconds,
+        "cpu_s": step.cpu_seconds,
+        "messages": in_one,
+    }
     with _Step() as step:
         done = consent.run_purge_job(job_id=job.pk)
     if done is None:
@@ -390,6 +403,7 @@ def _run(traced_messages: int, show_plan: bool) -> dict:
     removed = _purged(done)
     results["purge_one"] = {
         "seconds": step.seconds,
+        "cpu_s": step.cpu_seconds,
         "rows": removed,
         "per_s": removed / step.seconds,
         "peak_rss_mb": step.peak_rss_mb,
@@ -404,7 +418,7 @@ def _run(traced_messages: int, show_plan: bool) -> dict:
         job = consent.withdraw_everything(case=case, by=subject)
     if consented_messages(purpose=Purpose.INDEX, case=case).exists():
         raise SystemExit("a withdrawn case still serves messages")
-    results["withdraw_all"] = {"seconds": step.seconds}
+    results["withdraw_all"] = {"seconds": step.seconds, "cpu_s": step.cpu_seconds}
     with _Step() as step:
         done = consent.run_purge_job(job_id=job.pk)
     if done is None:
@@ -414,6 +428,7 @@ def _run(traced_messages: int, show_plan: bool) -> dict:
         raise SystemExit("prepared copies survived the purge")
     results["purge_all"] = {
         "seconds": step.seconds,
+        "cpu_s": step.cpu_seconds,
         "rows": removed,
         "per_s": removed / step.seconds,
         "peak_rss_mb": step.peak_rss_mb,
@@ -427,111 +442,66 @@ def _run(traced_messages: int, show_plan: bool) -> dict:
 
 
 def _table(imported: dict, results: dict) -> str:
-    def mb(value: float | None) -> str:
-        return "" if value is None else f"{value:,.0f}"
-
-    rows = [
-        (
-            f"import ({imported['measured']})",
-            f"{imported['seconds']:.1f}",
-            f"{imported['messages']:,}",
-            f"{imported['per_s']:,.0f}",
-            mb(imported["peak_rss_mb"]),
-            "",
-        ),
-        ("record_consent", f"{results['record_consent']['seconds']:.2f}", "", "", "", ""),
-    ]
-    prepare = results["prepare"]
-    rows.append(
-        (
-            "prepare_case_messages",
-            f"{prepare['seconds']:.1f}",
-            f"{prepare['rows']:,}",
-            f"{prepare['per_s']:,.0f}",
-            mb(prepare["peak_rss_mb"]),
-            f"tracemalloc peak {prepare['traced_peak_mb']:.1f} MiB ({prepare['traced_rows']:,})",
+    def row(name: str, figures: dict, rows: int | None = None, note: str = "") -> tuple:
+        seconds = figures["seconds"]
+        per_s = figures.get("per_s")
+        cpu = figures.get("cpu_s")
+        peak = figures.get("peak_rss_mb")
+        return (
+            name,
+            f"{seconds:.3f}" if seconds < 1 else f"{seconds:.1f}",
+            "" if cpu is None else (f"{cpu:.3f}" if cpu < 1 else f"{cpu:.1f}"),
+            "" if rows is None else f"{rows:,}",
+            "" if per_s is None else f"{per_s:,.0f}",
+            "" if peak is None else f"{peak:,.0f}",
+            note,
         )
-    )
-    read = results["read"]
-    rows.append(
-        (
+
+    prepare, read, export = results["prepare"], results["read"], results["export"]
+    lines = [
+        ("step", "seconds", "cpu s", "rows", "rows/s", "peak RSS MB", ""),
+        row(f"import ({imported['measured']})", imported, imported["messages"]),
+        row("record_consent (4 purposes)", results["record_consent"]),
+        row(
+            "prepare_case_messages",
+            prepare,
+            prepare["rows"],
+            f"tracemalloc peak {prepare['traced_peak_mb']:.1f} MiB "
+            f"(preparing {prepare['traced_rows']:,} again)",
+        ),
+        row(
             "iter_consented_messages",
-            f"{read['seconds']:.1f}",
-            f"{read['rows']:,}",
-            f"{read['per_s']:,.0f}",
-            mb(read["peak_rss_mb"]),
+            read,
+            read["rows"],
             f"first row {read['first_row_ms']:.0f} ms; tracemalloc peak "
             f"{read['traced_peak_mb']:.1f} MiB",
-        )
-    )
-    rows.append(
-        (
+        ),
+        row(
             f"consented_messages[:{PAGE}]",
-            f"{read['page_execution_ms'] / 1000:.3f}",
-            f"{PAGE}",
-            "",
-            "",
-            f"EXPLAIN ANALYZE; planning {read['page_planning_ms']:.1f} ms",
-        )
-    )
-    export = results["export"]
-    rows.append(
-        (
-            "build_data_export",
-            f"{export['seconds']:.1f}",
-            "",
-            "",
-            mb(export["peak_rss_mb"]),
-            f"zip {export['zip_mb']:.1f} MiB",
-        )
-    )
-    one = results["withdraw_one"]
-    rows.append(
-        (
+            {"seconds": read["page_execution_ms"] / 1000},
+            PAGE,
+            f"EXPLAIN ANALYZE execution; planning {read['page_planning_ms']:.1f} ms",
+        ),
+        row("build_data_export", export, None, f"zip {export['zip_mb']:.1f} MiB"),
+        row(
             "withdraw_consent (1 conv.)",
-            f"{one['seconds']:.3f}",
-            f"{one['messages']:,}",
-            "",
-            "",
+            results["withdraw_one"],
+            results["withdraw_one"]["messages"],
             "serving stops at its commit",
-        )
-    )
-    for key, name in (
-        ("purge_one", "run_purge_job (1 conv.)"),
-        ("purge_all", "run_purge_job (all)"),
-    ):
-        purge = results[key]
-        rows.append(
-            (
-                name,
-                f"{purge['seconds']:.1f}",
-                f"{purge['rows']:,}",
-                f"{purge['per_s']:,.0f}",
-                mb(purge["peak_rss_mb"]),
-                "",
-            )
-        )
-        if key == "purge_one":
-            rows.append(
-                (
-                    "withdraw_everything",
-                    f"{results['withdraw_all']['seconds']:.3f}",
-                    "",
-                    "",
-                    "",
-                    "",
-                )
-            )
-    header = ("step", "seconds", "rows", "rows/s", "peak RSS MB", "")
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = []
-    for row in [header, *rows]:
+        ),
+        row("run_purge_job (1 conv.)", results["purge_one"], results["purge_one"]["rows"]),
+        row("withdraw_everything", results["withdraw_all"]),
+        row("run_purge_job (all)", results["purge_all"], results["purge_all"]["rows"]),
+    ]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    text = []
+    for line in lines:
         cells = [
-            row[i].ljust(widths[i]) if i in (0, 5) else row[i].rjust(widths[i])
-            for i in range(len(header))
+            cell.ljust(widths[i]) if i in (0, 6) else cell.rjust(widths[i])
+            for i, cell in enumerate(line)
         ]
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
+        text.append("  ".join(cells).rstrip())
+    return "\n".join(text)
 
 
 def main() -> None:
@@ -562,6 +532,7 @@ def main() -> None:
         "messages": imported["messages"],
         "import_messages_per_s": round(imported["per_s"]),
         "prepare_messages_per_s": round(results["prepare"]["per_s"]),
+        "prepare_cpu_s": round(results["prepare"]["cpu_s"], 1),
         "prepare_peak_rss_mb": round(results["prepare"]["peak_rss_mb"]),
         "prepare_traced_peak_mb": round(results["prepare"]["traced_peak_mb"], 1),
         "read_first_row_ms": round(read["first_row_ms"]),
