@@ -106,19 +106,27 @@ def delete_in_batches(queryset: QuerySet, scope: PurgeScope) -> int:
     """Delete ``queryset`` in batches of ``PURGE_BATCH_SIZE``, each its own transaction.
 
     Short transactions keep a large purge from locking the tables it cleans; the
-    scope's heartbeat runs after each batch. Returns how many rows were deleted (those
-    of the queryset's own model, not cascades).
+    scope's heartbeat runs after each batch. Each batch starts after the last key the one
+    before deleted, so the rows that stay are read once, not once a batch; past the end,
+    it starts again from the first row, and returns only when a pass over the whole
+    queryset finds nothing left. Returns how many rows were deleted (those of the
+    queryset's own model, not cascades).
     """
     removed = 0
     model = queryset.model
+    after = None
     while True:
         with transaction.atomic():
+            batch = queryset if after is None else queryset.filter(pk__gt=after)
             ids = list(
-                queryset.order_by("pk").values_list("pk", flat=True)[: settings.PURGE_BATCH_SIZE]
+                batch.order_by("pk").values_list("pk", flat=True)[: settings.PURGE_BATCH_SIZE]
             )
-            if not ids:
+            if not ids and after is None:
                 return removed
-            _total, per_model = model.objects.filter(pk__in=ids).delete()
-            removed += per_model.get(model._meta.label, 0)
-        if scope.heartbeat is not None:
+            if ids:
+                _total, per_model = model.objects.filter(pk__in=ids).delete()
+                removed += per_model.get(model._meta.label, 0)
+        # Past the end: the next batch starts again from the first row.
+        after = ids[-1] if ids else None
+        if ids and scope.heartbeat is not None:
             scope.heartbeat()

@@ -147,41 +147,54 @@ def _final_spans(message: Message, rows: list[Redaction], field: str) -> list[Sp
     ]
 
 
-def _detect(case: HandoverCase, message: Message) -> list[Redaction]:
-    """Redaction rows of ``message``: stored decisions kept, new detections added."""
-    stored = list(Redaction.objects.filter(case=case, message=message))
-    known = {(row.field, row.start, row.end) for row in stored}
-    new = []
-    for field, text in (
-        (Redaction.Field.TEXT, message.text),
-        (Redaction.Field.SUBJECT, message.subject),
+def _detect(case: HandoverCase, messages: list[Message]) -> dict[int, list[Redaction]]:
+    """Redaction rows of each of ``messages``: stored decisions kept, new detections added.
+
+    One query reads the stored rows of the whole batch and one insert writes the new ones,
+    whatever the batch's size (a query per message cost most of the preparation's time).
+    """
+    stored: dict[int, list[Redaction]] = {message.pk: [] for message in messages}
+    for row in Redaction.objects.filter(case=case, message__in=messages).order_by(
+        "message_id", "kind", "start", "pk"
     ):
-        for span in find_redactions(text or ""):
-            if (field, span.start, span.end) in known:
-                continue
-            new.append(
-                Redaction(
-                    case=case,
-                    message=message,
-                    field=field,
-                    kind=span.kind,
-                    start=span.start,
-                    end=span.end,
-                    masked=span.masked[:120],
+        stored[row.message_id].append(row)
+    new: list[Redaction] = []
+    rows: dict[int, list[Redaction]] = {}
+    for message in messages:
+        known = {(row.field, row.start, row.end) for row in stored[message.pk]}
+        found = []
+        for field, text in (
+            (Redaction.Field.TEXT, message.text),
+            (Redaction.Field.SUBJECT, message.subject),
+        ):
+            for span in find_redactions(text or ""):
+                if (field, span.start, span.end) in known:
+                    continue
+                found.append(
+                    Redaction(
+                        case=case,
+                        message=message,
+                        field=field,
+                        kind=span.kind,
+                        start=span.start,
+                        end=span.end,
+                        masked=span.masked[:120],
+                    )
                 )
-            )
+        new.extend(found)
+        rows[message.pk] = stored[message.pk] + found
     Redaction.objects.bulk_create(new, ignore_conflicts=True)
-    return stored + new
+    return rows
 
 
 def _prepared(
     case: HandoverCase,
     message: Message,
+    rows: list[Redaction],
     pseudonymiser: Pseudonymiser,
     label_of: dict[int, str],
     own: set[int],
 ) -> PreparedMessage:
-    rows = _detect(case, message)
     text = apply_redactions(
         message.text or "",
         _final_spans(message, rows, Redaction.Field.TEXT),
@@ -255,7 +268,11 @@ def prepare_case_messages(*, case_id: int, message_ids: Iterable[int] | None = N
             return done
         last_pk = batch[-1].pk
         with transaction.atomic():
-            rows = [_prepared(case, message, pseudonymiser, label_of, own) for message in batch]
+            redactions = _detect(case, batch)
+            rows = [
+                _prepared(case, message, redactions[message.pk], pseudonymiser, label_of, own)
+                for message in batch
+            ]
             PreparedMessage.objects.bulk_create(
                 rows,
                 update_conflicts=True,

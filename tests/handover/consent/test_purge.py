@@ -7,9 +7,10 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db.models import Count
 
 from handover.consent import services
-from handover.consent.purge import registered_purge_steps
+from handover.consent.purge import PurgeScope, delete_in_batches, registered_purge_steps
 from handover.models import (
     CasePseudonym,
     Conversation,
@@ -116,3 +117,57 @@ def test_a_worker_killed_during_a_purge_is_finished_by_the_sweeper(
         rescuer.stop()
     assert done.attempts == 2 and done.receipt is not None
     assert _derived_counts(case) == {model.__name__: 0 for model in DERIVED}
+
+
+@pytest.mark.django_db
+def test_a_purge_in_small_batches_deletes_only_what_is_no_longer_covered(
+    case,
+    subject,
+    slack_import,
+    settings,  # noqa: ANN001
+) -> None:
+    _share_and_prepare(case, subject)
+    # The conversation with the most copies: many batches, with copies before and after.
+    last = (
+        PreparedMessage.objects.filter(case=case)
+        .values("message__conversation_id")
+        .annotate(copies=Count("pk"))
+        .order_by("-copies")[0]["message__conversation_id"]
+    )
+    kept = set(
+        PreparedMessage.objects.filter(case=case)
+        .exclude(message__conversation_id=last)
+        .values_list("pk", "text")
+    )
+    gone = PreparedMessage.objects.filter(case=case, message__conversation_id=last).count()
+    assert gone > 7 and kept
+    settings.PURGE_BATCH_SIZE = 7
+    job = services.withdraw_consent(case=case, by=subject, conversation_ids=[last])
+    done = services.run_purge_job(job_id=job.pk)
+    assert done.results["handover.prepared_messages"]["count"] == gone
+    assert set(PreparedMessage.objects.filter(case=case).values_list("pk", "text")) == kept
+
+
+@pytest.mark.django_db
+def test_a_batched_delete_finds_rows_that_became_stale_behind_it(
+    case,
+    subject,
+    slack_import,
+    settings,  # noqa: ANN001
+) -> None:
+    _share_and_prepare(case, subject)
+    rows = list(
+        PreparedMessage.objects.filter(case=case).order_by("pk").values_list("pk", flat=True)
+    )
+    PreparedMessage.objects.filter(pk__in=rows[-10:]).update(author_label="stale")
+    settings.PURGE_BATCH_SIZE = 3
+
+    def heartbeat() -> None:
+        # After the first batch, a row before it becomes one to delete too.
+        PreparedMessage.objects.filter(pk=rows[0]).update(author_label="stale")
+
+    stale = PreparedMessage.objects.filter(case=case, author_label="stale")
+    removed = delete_in_batches(stale, PurgeScope(case_id=case.pk, heartbeat=heartbeat))
+    assert removed == 11
+    assert not stale.exists()
+    assert PreparedMessage.objects.filter(case=case).count() == len(rows) - 11

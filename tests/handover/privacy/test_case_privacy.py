@@ -2,6 +2,8 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from handover.consent import services as consent_services
 from handover.consent.read import consented_messages, iter_consented_messages
@@ -139,3 +141,70 @@ def test_the_naming_page_lists_only_handovers_one_appears_in(
     )
     assert colleague.naming_consents.filter(withdrawn_at__isnull=True).count() == 1
     assert client_for(None).get("/handover/naming/").status_code == 302
+
+
+def _snapshot(case, message_ids) -> tuple[list, list]:  # noqa: ANN001
+    redactions = sorted(
+        Redaction.objects.filter(case=case, message_id__in=message_ids).values_list(
+            "message_id", "field", "start", "end", "kind", "masked", "status"
+        )
+    )
+    prepared = sorted(
+        PreparedMessage.objects.filter(case=case, message_id__in=message_ids).values_list(
+            "message_id", "text", "subject_line", "author_label", "out_of_scope_topic"
+        )
+    )
+    return redactions, prepared
+
+
+def test_a_batch_is_prepared_as_each_of_its_messages_alone(
+    case,
+    subject,
+    slack_import,
+    django_capture_on_commit_callbacks,  # noqa: ANN001
+) -> None:
+    _share_all(case, subject)
+    redacted = sorted(set(Redaction.objects.filter(case=case).values_list("message_id", flat=True)))
+    assert len(redacted) >= 2, "the Slack export holds messages with something to redact"
+    others = PreparedMessage.objects.filter(case=case).exclude(message_id__in=redacted)
+    ids = redacted + list(others.order_by("message_id")[:40].values_list("message_id", flat=True))
+    batched = _snapshot(case, ids)
+    Redaction.objects.filter(case=case, message_id__in=ids).delete()
+    PreparedMessage.objects.filter(case=case, message_id__in=ids).delete()
+    for message_id in ids:
+        services.prepare_case_messages(case_id=case.pk, message_ids=[message_id])
+    assert _snapshot(case, ids) == batched
+
+    # The subject's decisions survive preparing the whole batch again; nothing is doubled.
+    released = Redaction.objects.filter(case=case, message_id=ids[0]).first()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.release_redaction(redaction=released, by=subject)
+    other = Message.objects.get(pk=ids[1])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.add_redaction(case=case, message=other, start=0, end=1, by=subject)
+    decided = _snapshot(case, ids)
+    assert services.prepare_case_messages(case_id=case.pk, message_ids=ids) == len(ids)
+    assert _snapshot(case, ids) == decided
+    released.refresh_from_db()
+    assert released.status == Redaction.Status.RELEASED
+
+
+def test_preparing_a_batch_takes_the_same_queries_whatever_its_size(
+    case,
+    subject,
+    slack_import,  # noqa: ANN001
+) -> None:
+    _share_all(case, subject)
+    ids = list(
+        PreparedMessage.objects.filter(case=case)
+        .order_by("message_id")[:200]
+        .values_list("message_id", flat=True)
+    )
+    assert len(ids) == 200
+
+    def queries(message_ids: list[int]) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            services.prepare_case_messages(case_id=case.pk, message_ids=message_ids)
+        return len(captured)
+
+    assert queries(ids[:10]) == queries(ids)
