@@ -132,11 +132,6 @@ def may_open_case_for(*, team_id: int, subject: AbstractBaseUser, by: AbstractBa
     ).exists()
 
 
-def list_teams_to_open_cases_in(*, user: AbstractBaseUser) -> QuerySet:
-    """Memberships through which ``user`` may open cases (all of theirs; overseers for others)."""
-    return Membership.objects.filter(user=user).select_related("team").order_by("team__name")
-
-
 @dataclass(frozen=True)
 class ChecklistItem:
     """One step of a case as a role sees it."""

@@ -3,7 +3,6 @@
 Record choices (PUT), read them (GET), read the ledger, withdraw, and follow a purge.
 """
 
-from django.http import Http404
 from django.utils.translation import get_language
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
@@ -181,7 +180,5 @@ class PurgeJobDetailApi(HandoverApi):
 
     @extend_schema(responses={200: PurgeJobSerializer})
     def get(self, request: Request, job_id: int) -> Response:
-        job = PurgeJob.objects.filter(pk=job_id, case__subject_id=request.user.pk).first()
-        if job is None or not request.user.is_authenticated:
-            raise Http404("No such purge.")
+        job = selectors.get_purge_job_for_subject(job_id=job_id, user=request.user)
         return Response(PurgeJobSerializer(job).data)

@@ -39,7 +39,6 @@ from handover.models import (
     ConsentGrant,
     ConsentScopeConversation,
     HandoverCase,
-    NamingConsent,
     PreparedMessage,
     Purpose,
 )
@@ -191,10 +190,3 @@ def iter_consented_messages(
             text=_resolve(row.text, subject_name, names),
             may_quote=quoting and (row.author_is_subject or row.author_label in names),
         )
-
-
-def has_live_naming_consent(*, case_id: int, user_id: int) -> bool:
-    """Whether the third party ``user_id`` consents to be named in the case now."""
-    return NamingConsent.objects.filter(
-        case_id=case_id, user_id=user_id, withdrawn_at__isnull=True
-    ).exists()

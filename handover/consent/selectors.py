@@ -1,14 +1,15 @@
 """Reads of the consent ledger for the subject's own pages: what they chose, and what
-they may choose from. Every function here is for the subject only and checks it; the
-manager, HR and successors never reach these reads.
+they may choose from. Every read of a case here is for its subject only and checks it
+(the manager, HR and successors never reach them); the others read the caller's own rows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 
 from handover.cases.selectors import is_subject_of
 from handover.consent.read import live_grants
@@ -18,6 +19,7 @@ from handover.models import (
     ConsentGrant,
     Conversation,
     HandoverCase,
+    Message,
     PurgeJob,
     Source,
     Thread,
@@ -76,22 +78,21 @@ class SourceChoice:
 def list_scope_choices(*, case: HandoverCase, user: AbstractBaseUser) -> list[SourceChoice]:
     """The subject's conversations grouped by the import they came from, with thread counts."""
     _check_subject(case, user)
+    first_source = Message.objects.filter(
+        conversation_id=OuterRef("pk"), source__isnull=False
+    ).order_by("sent_at", "pk")
     conversations = (
         Conversation.objects.filter(owner_id=case.subject_id)
-        .annotate(thread_count=Count("threads", distinct=True))
+        .annotate(
+            thread_count=Count("threads", distinct=True),
+            source_id=Subquery(first_source.values("source_id")[:1]),
+        )
         .order_by("name", "pk")
     )
     by_source: dict[int | None, list[Conversation]] = {}
     sources = {s.pk: s for s in Source.objects.filter(owner_id=case.subject_id)}
-    first_source = dict(
-        Conversation.objects.filter(owner_id=case.subject_id)
-        .exclude(messages__source__isnull=True)
-        .values_list("pk", "messages__source")
-        .distinct("pk")
-        .order_by("pk")
-    )
     for conversation in conversations:
-        by_source.setdefault(first_source.get(conversation.pk), []).append(conversation)
+        by_source.setdefault(conversation.source_id, []).append(conversation)
     return [
         SourceChoice(source=sources.get(source_id), conversations=items)
         for source_id, items in sorted(
@@ -132,3 +133,32 @@ def list_purge_jobs_for_subject(
     """The case's purges and their receipts, newest first."""
     _check_subject(case, user)
     return PurgeJob.objects.filter(case=case).select_related("receipt").order_by("-created_at")
+
+
+def get_purge_job_for_subject(*, job_id: int, user: AbstractBaseUser) -> PurgeJob:
+    """A purge of one of the user's own cases (as their subject), else 404."""
+    from django.http import Http404
+
+    job = None
+    if user.is_authenticated:
+        job = PurgeJob.objects.filter(pk=job_id, case__subject_id=user.pk).first()
+    if job is None:
+        raise Http404("No such purge.")
+    return job
+
+
+def live_naming_case_ids(*, user: AbstractBaseUser) -> set[int]:
+    """The cases in which ``user`` consents to be named now."""
+    return set(
+        user.naming_consents.filter(withdrawn_at__isnull=True).values_list("case_id", flat=True)
+    )
+
+
+def threads_within(thread_ids: Iterable[int], conversation_ids: Iterable[int]) -> list[int]:
+    """Those of ``thread_ids`` that belong to one of ``conversation_ids`` (unticked threads
+    of conversations still ticked)."""
+    return list(
+        Thread.objects.filter(
+            pk__in=list(thread_ids), conversation_id__in=list(conversation_ids)
+        ).values_list("pk", flat=True)
+    )

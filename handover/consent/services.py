@@ -271,12 +271,9 @@ def withdraw_consent(
                 purpose=grant.purpose,
                 conversation_ids=sorted(remaining),
                 excluded_thread_ids=sorted(
-                    (old_threads | take_threads)
-                    & set(
-                        Thread.objects.filter(conversation_id__in=remaining).values_list(
-                            "pk", flat=True
-                        )
-                    )
+                    Thread.objects.filter(
+                        pk__in=sorted(old_threads | take_threads), conversation_id__in=remaining
+                    ).values_list("pk", flat=True)
                 ),
                 terms_version=grant.terms_version,
                 terms_language=grant.terms_language,

@@ -20,7 +20,7 @@ from handover.cases.selectors import is_subject_of
 from handover.consent import selectors, services, terms
 from handover.consent.forms import ConsentForm, ThreadScopeForm, WithdrawForm
 from handover.errors import HandoverError
-from handover.models import HandoverCase, Purpose, Thread
+from handover.models import HandoverCase, Purpose
 from handover.rights.access import acting_subject, get_case_for_actor, subject_or_login_required
 
 
@@ -31,15 +31,6 @@ def _subject_case(request: HttpRequest, case_id: int) -> tuple[HandoverCase, Abs
     if not is_subject_of(case=case, user=subject):
         raise Http404("No such page.")
     return case, subject
-
-
-def _still_applicable(thread_ids, conversation_ids) -> list[int]:  # noqa: ANN001
-    """The unticked threads that belong to conversations still ticked."""
-    return list(
-        Thread.objects.filter(
-            pk__in=list(thread_ids), conversation_id__in=list(conversation_ids)
-        ).values_list("pk", flat=True)
-    )
 
 
 def _end_of_day(day) -> datetime | None:  # noqa: ANN001
@@ -74,7 +65,7 @@ def consent_form(request: HttpRequest, case_id: int) -> HttpResponse:
                     by=subject,
                     purposes=form.cleaned_data["purposes"],
                     conversation_ids=form.chosen_conversations(),
-                    excluded_thread_ids=_still_applicable(
+                    excluded_thread_ids=selectors.threads_within(
                         choices.excluded_thread_ids, form.chosen_conversations()
                     ),
                     language=language,
@@ -217,11 +208,7 @@ def naming_consent(request: HttpRequest) -> HttpResponse:
             services.withdraw_naming_consent(case=case, by=request.user)
             messages.success(request, _("You are shown under a pseudonym again."))
         return redirect("handover:naming-consent")
-    live = set(
-        request.user.naming_consents.filter(withdrawn_at__isnull=True).values_list(
-            "case_id", flat=True
-        )
-    )
+    live = selectors.live_naming_case_ids(user=request.user)
     context = {
         "cases": [{"case": case, "agreed": case.pk in live} for case in cases],
         "terms": terms.naming_terms(get_language()).text,

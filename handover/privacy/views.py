@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from handover.cases import services as case_services
 from handover.cases.selectors import get_own_case_for_subject
 from handover.errors import HandoverError
-from handover.models import HandoverCase, Message, Person, PreparedMessage, Redaction
+from handover.models import HandoverCase, PreparedMessage
 from handover.privacy import selectors, services
 from handover.privacy.out_of_scope import TOPIC_LABELS
 from handover.privacy.redaction import KIND_LABELS
@@ -41,6 +41,9 @@ class _AddRedactionForm(forms.Form):
 def privacy_review(request: HttpRequest, case_id: int) -> HttpResponse:
     """The masked redactions grouped by kind, and the messages left out of scope."""
     case = _subject_case(request, case_id)
+    shared = Paginator(selectors.list_prepared_messages(case=case), 50).get_page(
+        request.GET.get("page")
+    )
     groups = [
         {
             "kind": group.kind,
@@ -55,14 +58,8 @@ def privacy_review(request: HttpRequest, case_id: int) -> HttpResponse:
         "out_of_scope": [
             _with_topic_label(prepared) for prepared in selectors.list_out_of_scope(case=case)[:500]
         ],
-        "prepared_count": PreparedMessage.objects.filter(case=case).count(),
-        "shared": Paginator(
-            PreparedMessage.objects.filter(case=case)
-            .select_related("message")
-            .order_by("message__sent_at", "message_id")
-            .only("message_id", "text", "conversation_label", "message__sent_at"),
-            50,
-        ).get_page(request.GET.get("page")),
+        "shared": shared,
+        "prepared_count": shared.paginator.count,
     }
     return render(request, "handover/privacy_review.html", context)
 
@@ -72,9 +69,7 @@ def privacy_review(request: HttpRequest, case_id: int) -> HttpResponse:
 def redaction_release(request: HttpRequest, case_id: int, redaction_id: int) -> HttpResponse:
     """Release a false positive: the text is shown again in drafts and answers."""
     case = _subject_case(request, case_id)
-    redaction = Redaction.objects.filter(case=case, pk=redaction_id).first()
-    if redaction is None:
-        raise Http404("No such redaction.")
+    redaction = selectors.get_redaction_in_case(case=case, redaction_id=redaction_id)
     services.release_redaction(redaction=redaction, by=request.user)
     messages.success(request, _("Released: that text is no longer redacted."))
     return redirect("handover:privacy-review", case_id=case.pk)
@@ -89,15 +84,7 @@ def redaction_add(request: HttpRequest, case_id: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Select the text to redact inside a message."))
         return redirect("handover:privacy-review", case_id=case.pk)
-    message = (
-        Message.objects.filter(
-            pk=form.cleaned_data["message"], conversation__owner_id=case.subject_id
-        )
-        .select_related("conversation")
-        .first()
-    )
-    if message is None:
-        raise Http404("No such message.")
+    message = selectors.get_subject_message(case=case, message_id=form.cleaned_data["message"])
     try:
         services.add_redaction(
             case=case,
@@ -118,7 +105,7 @@ def redaction_add(request: HttpRequest, case_id: int) -> HttpResponse:
 def out_of_scope_include(request: HttpRequest, case_id: int, message_id: int) -> HttpResponse:
     """Include a message that was wrongly caught as a private topic (or leave it out again)."""
     case = _subject_case(request, case_id)
-    prepared = PreparedMessage.objects.filter(case=case, message_id=message_id).first()
+    prepared = selectors.get_prepared_message(case=case, message_id=message_id)
     if prepared is None or not prepared.out_of_scope_topic:
         raise Http404("No such message.")
     include = request.POST.get("include", "1") == "1"
@@ -132,7 +119,7 @@ def out_of_scope_include(request: HttpRequest, case_id: int, message_id: int) ->
 def subject_people(request: HttpRequest, case_id: int) -> HttpResponse:
     """Say which people of your imports are you; everyone else is shown under a pseudonym."""
     case = _subject_case(request, case_id)
-    people = list(Person.objects.filter(owner_id=case.subject_id, merged_into__isnull=True)[:2000])
+    people = list(selectors.list_subject_people_choices(case=case)[:2000])
     if request.method == "POST":
         ids = [int(value) for value in request.POST.getlist("people") if value.isdigit()]
         try:
@@ -159,17 +146,11 @@ def privacy_message(request: HttpRequest, case_id: int, message_id: int) -> Http
     script fills in the character positions; the form works without it too).
     """
     case = _subject_case(request, case_id)
-    message = (
-        Message.objects.filter(pk=message_id, conversation__owner_id=case.subject_id)
-        .select_related("conversation")
-        .first()
-    )
-    if message is None:
-        raise Http404("No such message.")
+    message = selectors.get_subject_message(case=case, message_id=message_id)
     context = {
         "case": case,
         "message": message,
-        "prepared": PreparedMessage.objects.filter(case=case, message=message).first(),
-        "redactions": Redaction.objects.filter(case=case, message=message).order_by("start"),
+        "prepared": selectors.get_prepared_message(case=case, message_id=message.pk),
+        "redactions": selectors.list_message_redactions(case=case, message=message),
     }
     return render(request, "handover/privacy_message.html", context)
