@@ -124,6 +124,8 @@ class ConsentedMessage:
     conversation: str
     author: str
     author_is_subject: bool
+    # The author is a third party who consents to be named (``author`` is their name).
+    author_is_named: bool
     subject_line: str
     text: str
     may_quote: bool
@@ -186,6 +188,7 @@ def iter_consented_messages(
             conversation=_resolve(row.conversation_label, subject_name, names),
             author=author,
             author_is_subject=row.author_is_subject,
+            author_is_named=not row.author_is_subject and row.author_label in names,
             subject_line=_resolve(row.subject_line, subject_name, names),
             text=_resolve(row.text, subject_name, names),
             may_quote=quoting and (row.author_is_subject or row.author_label in names),

@@ -6,6 +6,8 @@
 - ``consent``: the ledger of grants, third parties' naming consent, purge jobs.
 - ``privacy``: prepared messages, redactions, pseudonyms.
 - ``rights``: deletion receipts, one-time sign-in links, data exports.
+- ``drafting``: drafting runs, topics, sections, cited sentences, the interview, comments.
+- ``publishing``: the wiki pages a case published, the subject's pages passed on.
 """
 
 from handover.models.cases import HandoverCase
@@ -18,6 +20,16 @@ from handover.models.consent import (
     PurgeJob,
     Purpose,
 )
+from handover.models.drafting import (
+    DraftCitation,
+    DraftComment,
+    DraftRun,
+    DraftSection,
+    DraftSentence,
+    DraftThread,
+    DraftTopic,
+    InterviewQuestion,
+)
 from handover.models.imports import (
     SEARCH_CONFIG,
     Conversation,
@@ -28,6 +40,7 @@ from handover.models.imports import (
     Thread,
 )
 from handover.models.privacy import CasePseudonym, PreparedMessage, Redaction
+from handover.models.publishing import PageReassignment, PublishedPage
 from handover.models.rights import DataExport, DeletionReceipt, SubjectAccessLink
 
 __all__ = [
@@ -40,14 +53,24 @@ __all__ = [
     "Conversation",
     "DataExport",
     "DeletionReceipt",
+    "DraftCitation",
+    "DraftComment",
+    "DraftRun",
+    "DraftSection",
+    "DraftSentence",
+    "DraftThread",
+    "DraftTopic",
     "HandoverCase",
+    "InterviewQuestion",
     "Message",
     "NamingConsent",
+    "PageReassignment",
     "Person",
     "PersonIdentity",
     "PreparedMessage",
-    "Purpose",
+    "PublishedPage",
     "PurgeJob",
+    "Purpose",
     "Redaction",
     "Source",
     "SubjectAccessLink",
