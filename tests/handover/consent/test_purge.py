@@ -16,6 +16,7 @@ from handover.models import (
     Conversation,
     DeletionReceipt,
     PreparedMessage,
+    PublishedPage,
     PurgeJob,
     Purpose,
     Redaction,
@@ -25,7 +26,7 @@ from tests.conftest import WorkerProcess, wait_for
 
 # Every model that holds text derived from consented messages. A later issue that
 # derives more adds its model here and a purge step to the registry.
-DERIVED = (PreparedMessage, Redaction, CasePseudonym)
+DERIVED = (PreparedMessage, Redaction, CasePseudonym, PublishedPage)
 
 
 def _derived_counts(case) -> dict[str, int]:  # noqa: ANN001
