@@ -5,6 +5,7 @@ from django.urls import path
 from handover import api
 from handover.cases import api as case_api
 from handover.consent import api as consent_api
+from handover.publishing import api as publishing_api
 from handover.rights import api as rights_api
 
 app_name = "handover"
@@ -43,6 +44,26 @@ urlpatterns = [
         "cases/<int:case_id>/consent/withdraw/",
         consent_api.ConsentWithdrawApi.as_view(),
         name="consent-withdraw",
+    ),
+    path(
+        "cases/<int:case_id>/publish/",
+        publishing_api.PublishCaseApi.as_view(),
+        name="publish-case",
+    ),
+    path(
+        "cases/<int:case_id>/published/",
+        publishing_api.PublishedPageListApi.as_view(),
+        name="published-pages",
+    ),
+    path(
+        "cases/<int:case_id>/pages/",
+        publishing_api.PageReassignmentListApi.as_view(),
+        name="page-reassignments",
+    ),
+    path(
+        "cases/<int:case_id>/pages/<int:reassignment_id>/",
+        publishing_api.PageReassignmentActionApi.as_view(),
+        name="page-reassignment-action",
     ),
     path("purges/<int:job_id>/", consent_api.PurgeJobDetailApi.as_view(), name="purge-detail"),
 ]
