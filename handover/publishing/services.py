@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.models import AuditEvent
 from core.services import record_audit_event
 from handover.cases import services as case_services
 from handover.cases.selectors import is_subject_of
@@ -274,11 +275,29 @@ def publish_case(*, case: HandoverCase, by: AbstractBaseUser) -> list[PublishedP
     return [root, *rows]
 
 
+def _name_withdrawn(scope: PurgeScope) -> bool:
+    """The subject withdrew ATTRIBUTE and some publication named them.
+
+    Their name is on every page and in its history, which only a purge removes; the
+    subject can publish again, anonymously.
+    """
+    if Purpose.ATTRIBUTE not in scope.purposes:
+        return False
+    if live_grants(case=scope.case_id, purpose=Purpose.ATTRIBUTE).exists():
+        return False
+    return AuditEvent.objects.filter(
+        action="publishing.published",
+        scope=f"case:{scope.case_id}",
+        details__attributed=True,
+    ).exists()
+
+
 def purge_published_pages(scope: PurgeScope) -> int:
     """Purge step: the published pages a withdrawal no longer allows, with every revision.
 
     A section page goes when a message it cites is no longer covered for publishing;
-    all of them go when the whole case was withdrawn or no live PUBLISH grant is left.
+    all of them go when the whole case was withdrawn, no live PUBLISH grant is left, or
+    the subject withdrew being named after pages named them.
     The handover page goes, with its whole page tree (pages others added under it too),
     when no section page is left. Idempotent: what is gone is not found again.
     """
@@ -286,9 +305,13 @@ def purge_published_pages(scope: PurgeScope) -> int:
     if not rows:
         return 0
     sections = [row for row in rows if not row.is_root]
-    everything = scope.whole_case or (
-        Purpose.PUBLISH in scope.purposes
-        and not live_grants(case=scope.case_id, purpose=Purpose.PUBLISH).exists()
+    everything = (
+        scope.whole_case
+        or (
+            Purpose.PUBLISH in scope.purposes
+            and not live_grants(case=scope.case_id, purpose=Purpose.PUBLISH).exists()
+        )
+        or _name_withdrawn(scope)
     )
     if everything:
         doomed = sections

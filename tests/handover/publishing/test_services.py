@@ -215,3 +215,21 @@ def test_withdrawing_publish_alone_takes_the_root_page_too(draft, ready_case, su
     job = consent_services.withdraw_consent(case=ready_case, by=subject, purposes=[Purpose.PUBLISH])
     _purge(job)
     assert not Page.objects.filter(pk__in=[row.page_id for row in rows]).exists()
+
+
+def test_withdrawing_attribution_purges_pages_that_named_the_subject(
+    draft, ready_case, subject
+) -> None:  # noqa: ANN001
+    subject.first_name, subject.last_name = "Dana", "Leaving"
+    subject.save(update_fields=["first_name", "last_name"])
+    consent(ready_case, subject, purposes=(Purpose.PUBLISH, Purpose.ATTRIBUTE))
+    services.publish_case(case=ready_case, by=subject)
+    assert Revision.objects.filter(body__contains="Dana Leaving").exists()
+    job = consent_services.withdraw_consent(
+        case=ready_case, by=subject, purposes=[Purpose.ATTRIBUTE]
+    )
+    _purge(job)
+    assert not PublishedPage.objects.exists()
+    assert not Revision.objects.filter(body__contains="Dana Leaving").exists()
+    rows = services.publish_case(case=ready_case, by=subject)
+    assert rows[0].page.title == "Handover: a departing colleague"
