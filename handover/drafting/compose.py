@@ -18,6 +18,7 @@ runner calls this for topics of many thousands of messages.
 
 from __future__ import annotations
 
+import itertools
 import re
 import statistics
 from collections import Counter, defaultdict
@@ -71,6 +72,7 @@ SUMMARY, DECISION, OPEN_ITEM, RESOURCE, PERSON, DUTY = (
 
 MAX_SUMMARY = 4
 MAX_DECISIONS = 8
+_DECISION_CANDIDATES = 200
 MAX_OPEN_ITEMS = 8
 MAX_RESOURCES = 15
 MAX_PEOPLE = 5
@@ -127,12 +129,14 @@ _URL = re.compile(r"(?:https?://|www\.)[^\s<>\[\]\"'`()（）【】「」，。�
 _PLACEHOLDER = re.compile(r"\[[^\[\]\n]{0,40}\]|【[^【】\n]{0,20}】")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^\s])|(?<=[。！？；])|\n+")
 _SPACES = re.compile(r"\s+")
+# The read path's pseudonyms ("Colleague A", "Colleague-AB" in a link) and the subject's.
+_PSEUDONYM = re.compile(r"\bColleague[ -][A-Z]{1,3}\b|\bthe departing colleague\b|离职同事")
 _WORD = re.compile(r"[a-z0-9][a-z0-9'_-]*[a-z0-9]|[a-z]", re.IGNORECASE)
 _LETTERS = re.compile(r"[A-Za-z\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
 
 _NOISE = re.compile(
     r"(?:has joined the (?:channel|group)|has left the (?:channel|group)|set the channel"
-    r"|uploaded a file:|pinned a message|(?:archived|renamed|unarchived) the channel"
+    r"|uploaded a file:|shared a file:|pinned a message|(?:archived|renamed|unarchived) the channel"
     r"|加入了(?:频道|群聊)|撤回了一条消息)",
     re.IGNORECASE,
 )
@@ -152,19 +156,55 @@ def _clean(text: str) -> str:
     return _SLACK_MARKUP.sub(" ", text)
 
 
+_BULLET = re.compile(r"^(?:[-*•·>]|\d+[.)]|[A-Za-z][.)])\s")
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:e\.g|i\.e|etc|vs|mr|mrs|ms|dr|approx|incl|cf|a\.k\.a|fig|no)|(?<![\w.])[A-Z])\.$",
+    re.IGNORECASE,
+)
+_WRAPPED = 55  # an e-mail's hard-wrapped line is about this long or longer
+
+
+def _unwrapped(lines: Iterable[str]) -> str:
+    """Lines joined where an e-mail wrapped a sentence, kept apart where they end one."""
+    out: list[str] = []
+    previous = 0
+    for raw in lines:
+        line = raw.strip()
+        if (
+            out
+            and line
+            and previous >= _WRAPPED
+            and not out[-1].endswith((".", "!", "?", ":", ";", "。", "！", "？", "：", "；"))
+            and not _BULLET.match(line)
+        ):
+            out[-1] += " " + line
+        else:
+            out.append(line)
+        previous = len(line)
+    return "\n".join(out)
+
+
 def _sentences(text: str) -> Iterator[str]:
     """The sentences of a message, quoted lines left out, whitespace folded."""
-    lines = [line for line in text.splitlines() if not _QUOTED.search(line)]
-    body = _clean("\n".join(lines))
+    body = _clean(_unwrapped(line for line in text.splitlines() if not _QUOTED.search(line)))
+    pending = ""
     for piece in _SENTENCE_END.split(body):
         sentence = _SPACES.sub(" ", piece).strip(" -*•·\t")
-        if sentence:
-            yield sentence
+        if not sentence:
+            continue
+        sentence = f"{pending} {sentence}" if pending else sentence
+        if _ABBREVIATION.search(sentence) and len(sentence) < 400:
+            pending = sentence
+            continue
+        pending = ""
+        yield sentence
+    if pending:
+        yield pending
 
 
 def _substance(sentence: str) -> str:
-    """A sentence without links and placeholders: what it says in words."""
-    return _PLACEHOLDER.sub(" ", _URL.sub(" ", sentence))
+    """A sentence without links, placeholders and pseudonyms: what it says in words."""
+    return _PSEUDONYM.sub(" ", _PLACEHOLDER.sub(" ", _URL.sub(" ", sentence)))
 
 
 def _is_meaningful(sentence: str, *, min_words: int = 5, min_cjk: int = 6) -> bool:
@@ -352,7 +392,8 @@ def _summary(threads: Sequence[ThreadMessages], representative_ids: Sequence[int
 
 _DECISION = re.compile(
     r"\b(?:we(?:'ve| have)? decided|decided (?:to|on|that)|the decision is|decision:"
-    r"|(?:we |we've |all |have |everyone )?agreed (?:to|on|that)|we agreed|going with"
+    r"|(?:we |we've |all |have |everyone )?agreed (?:to|on|that)|we agreed"
+    r"|(?:we're|we are|i'm|i am|we'll be|we will be) going with"
     r"|we(?:'ll| will) (?:use|go with|stick with|switch to|move to)|let'?s (?:go with|use)"
     r"|settled on|opted for|we chose|we picked)\b"
     r"|决定|(?<![不没未])确定(?:了|用|采用|下来)|就用|采用|定了|选定|最终选择",
@@ -365,7 +406,8 @@ _REASON = re.compile(
     re.IGNORECASE,
 )
 _ALTERNATIVE = re.compile(
-    r"\b(?:instead of|rather than|rejected|ruled out|over)\s+([^,.;!?，。；！？()]+)"
+    r"\b(?:instead of|rather than|rejected|ruled out"
+    r"|over(?!\s+(?:to|the|a|an|time|there|here|night|it|them)\b))\s+([^,.;!?，。；！？()]+)"
     r"|\btried\s+([^,.;!?]+?)\s+but\b"
     r"|(?:而不是|放弃了?|不用|没选)\s*([^,.;!?，。；！？（）()]+)",
     re.IGNORECASE,
@@ -387,6 +429,10 @@ def _reason_in(sentence: str) -> str:
     if not match:
         return ""
     reason = next(group for group in match.groups() if group is not None)
+    # "Because X, we decided Y": the reason stops where the decision starts.
+    decision = _DECISION.search(reason)
+    if decision:
+        reason = reason[: decision.start()]
     return _shorten(reason.strip(" ,.;:，。；："), 200)
 
 
@@ -400,8 +446,8 @@ def _alternatives_in(sentence: str) -> list[str]:
     return found
 
 
-def _decisions(threads: Sequence[ThreadMessages]) -> list[Line]:
-    found: list[tuple[bool, Line]] = []
+def _decision_candidates(threads: Sequence[ThreadMessages]) -> Iterator[tuple[bool, Line]]:
+    """Each decision sentence once (with whether it has a reason), thread by thread."""
     distinct = _Distinct()
     for thread in threads:
         messages = thread.messages
@@ -441,7 +487,11 @@ def _decisions(threads: Sequence[ThreadMessages]) -> list[Line]:
                         "thread_id": thread.thread_id,
                     },
                 )
-                found.append((bool(reason), line))
+                yield bool(reason), line
+
+
+def _decisions(threads: Sequence[ThreadMessages]) -> list[Line]:
+    found = list(itertools.islice(_decision_candidates(threads), _DECISION_CANDIDATES))
     # The ones with a reason first, then in the order they were taken.
     chosen = sorted(range(len(found)), key=lambda i: (not found[i][0], i))[:MAX_DECISIONS]
     return [found[i][1] for i in sorted(chosen)]
@@ -717,7 +767,8 @@ _WEEKDAYS = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekday|w
 _DUTY_PHRASE = re.compile(
     r"\b(?:every|each)\s+(?:single\s+)?(day|morning|evening|night|" + _WEEKDAYS + r"|"
     r"other week|two weeks|fortnight|sprint|month|quarter|year)s?\b"
-    r"|\b(daily|weekly|bi-?weekly|fortnightly|monthly|quarterly|annually|yearly)\b"
+    r"|\b(weekly|bi-?weekly|fortnightly|monthly|quarterly)\b"
+    r"|\b(daily|annually|yearly)\b"
     r"\s+(?:stand-?up|meeting|sync|report|review|check|call|release|backup|update|digest|"
     r"retro|planning|deploy|rota|on-?call|newsletter|meetup|summary|email|status)"
     r"|\b(stand-?up)s?\b"
@@ -739,7 +790,8 @@ _CADENCES = {
     "fortnightly": "biweekly",
     "biweekly": "biweekly",
     "bi-weekly": "biweekly",
-    "sprint": "per sprint",
+    "sprint": "sprint",
+    "weekday": "daily",
     "month": "monthly",
     "monthly": "monthly",
     "quarter": "quarterly",
@@ -900,7 +952,6 @@ _SUBJECT_PREFIX = re.compile(
     r"^\s*(?:(?:re|fwd?|fw|aw|sv|wg|回复|答复|转发)\s*(?:\[\d+\])?\s*[:：]\s*|\[[^\]]{0,40}\]\s*)+",
     re.IGNORECASE,
 )
-_PSEUDONYM = re.compile(r"\bColleague[ -][A-Z]{1,3}\b|\bthe departing colleague\b|离职同事")
 _TITLE_MAX = 60
 
 
@@ -985,9 +1036,12 @@ def _keywords(
         key=lambda s: -(s[0] * (1.3 if (" " in s[1] or len(s[1]) == 2) else 1.0)),
     )
     chosen: list[str] = []
+    folded_chosen: list[str] = []
     for _score, term in ranked:
-        if any(term in other or other in term for other in chosen):
+        folded = re.sub(r"[\s-]", "", term)
+        if any(folded in other or other in folded for other in folded_chosen):
             continue
+        folded_chosen.append(folded)
         chosen.append(term)
         if len(chosen) == limit:
             break

@@ -414,3 +414,55 @@ def test_it_composes_sections_from_a_real_export_citing_only_consented_messages(
         assert not name_pattern.search(title) and "Colleague" not in title, title
         assert "http" not in title and "[" not in title, title
     assert {"summary", "open_item", "resource"} <= parts
+
+
+# --- Sentences and scale ---------------------------------------------------------------
+
+
+def test_a_reason_before_the_decision_stops_where_the_decision_starts() -> None:
+    message = _message("Because cron kept failing silently, we decided to move the jobs to Celery.")
+    [decision] = _part(_section(_thread(message)), "decision")
+    assert decision.details["reason"] == "cron kept failing silently"
+
+
+def test_it_reads_hard_wrapped_e_mail_as_whole_sentences() -> None:
+    body = (
+        "Hi all,\n\n"
+        "I am not handling the packaging of the desktop release myself; it would be\n"
+        "worth checking with the distribution team, e.g. the people who maintain\n"
+        "the language packs.\n\n"
+        "> quoted text from an earlier mail that should not be summarised at all\n"
+        "Thanks,\nColleague A"
+    )
+    message = _message(body, subject_line="Re: Packaging")
+    summary = _part(_section(_thread(message), representative=[message.message_id]), "summary")
+    assert [line.text for line in summary] == [
+        "I am not handling the packaging of the desktop release myself; it would be worth "
+        "checking with the distribution team, e.g. the people who maintain the language packs."
+    ]
+
+
+def test_it_stays_quick_on_a_large_topic() -> None:
+    import time
+
+    texts = [
+        "We decided to use the blue pipeline because the green one is slow.",
+        "Can you check the nightly job logs at https://ci.example.com/job/7?",
+        "Done, it was a flaky disk.",
+        "The weekly report for the sales team goes out every Friday.",
+        "I think the dashboard numbers are off by a few percent again today.",
+    ]
+    threads = [
+        _thread(
+            *(
+                _message(texts[(t + i) % 5] + f" Note {t}.", thread_id=t, author=f"Colleague {a}")
+                for i, a in enumerate("ABCDE")
+            )
+        )
+        for t in range(2000)
+    ]
+    started = time.monotonic()
+    lines = _section(*threads, representative=[t.messages[0].message_id for t in threads[:50]])
+    topic_title(threads=threads, others=["something else entirely"])
+    assert time.monotonic() - started < 30
+    assert {line.part for line in lines} >= {"summary", "decision", "resource", "duty"}
