@@ -604,7 +604,11 @@ _FILE = re.compile(
     r"tar\.gz|png|jpe?g|gif|svg|ipynb|py|sql|rmd|kml|key|numbers|pages))(?![\w-])",
     re.IGNORECASE,
 )
-_REPO_NAME = re.compile(r"\brepo(?:sitory)?\s+[`'\"]?([\w.-]+/[\w.-]+|[A-Za-z][\w.-]{2,})")
+# "repo acme/billing", "repository `tacit`", "repo billing-export"; not "the repo owner".
+_REPO_NAME = re.compile(
+    r"\brepo(?:sitory)?\s+(?:`([\w./-]{2,80})`|'([\w./-]{2,80})'|\"([\w./-]{2,80})\""
+    r"|([\w.-]+/[\w.-]+|[A-Za-z]\w*[-_.]\w[\w.-]*))"
+)
 _BOOK_TITLE = re.compile(r"《([^《》\n]{2,40})》")
 _REPO_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "gitee.com")
 _DOC_HOSTS = (
@@ -622,7 +626,6 @@ _DOC_HOSTS = (
     "shimo.im",
     "yuque.com",
 )
-_NOT_REPO_NAMES = frozenset({"and", "the", "for", "with", "that", "this", "which"})
 
 
 def _normalise_url(raw: str) -> str | None:
@@ -689,8 +692,9 @@ def _resources(threads: Sequence[ThreadMessages]) -> list[Line]:
             continue
         labels: dict[str, str] = {}
         for match in _SLACK_LINK.finditer(text):
-            if match.group(2):
-                labels[match.group(1)] = match.group(2).strip()
+            label = _SPACES.sub(" ", _PLACEHOLDER.sub(" ", match.group(2) or "")).strip()
+            if label:
+                labels[match.group(1)] = label
         plain = _SLACK_LINK.sub(lambda m: " " + m.group(1) + " ", text)
         plain = _PLACEHOLDER.sub(" ", plain)
         linked_files: set[str] = set()
@@ -701,7 +705,7 @@ def _resources(threads: Sequence[ThreadMessages]) -> list[Line]:
             last = urlsplit(url).path.rsplit("/", 1)[-1].lower()
             linked_files.add(last)
             label = labels.get(match.group(0).rstrip(".,;:!?)"), "")
-            shown = f"{label} ({url})" if label and label != url else url
+            shown = f"{label} ({url})" if label and label.lower() not in url.lower() else url
             note(url.lower(), shown[:1000], url, _url_kind(url), message.message_id)
         rest = _URL.sub(" ", plain)
         for match in _FILE.finditer(rest):
@@ -712,8 +716,8 @@ def _resources(threads: Sequence[ThreadMessages]) -> list[Line]:
                 continue
             note("file:" + name.lower(), name, "", "file", message.message_id)
         for match in _REPO_NAME.finditer(rest):
-            name = match.group(1).rstrip(".")
-            if name.lower() in _NOT_REPO_NAMES:
+            name = next(group for group in match.groups() if group is not None).rstrip(".")
+            if name.lower() in _stop_words() or _PSEUDONYM.search(name):
                 continue
             note("repo:" + name.lower(), name, "", "repository", message.message_id)
         for match in _BOOK_TITLE.finditer(rest):
@@ -750,7 +754,8 @@ def _people(threads: Sequence[ThreadMessages], language: str) -> list[Line]:
             del ids[0]  # the latest three
     if not written:
         return []
-    topic = ", ".join(_keywords(threads, names=set(written), limit=2))
+    separator = "、" if _is_chinese(language) else ", "
+    topic = separator.join(_keywords(threads, names=set(written), limit=2))
     lines = []
     for name, _count in sorted(written.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_PEOPLE]:
         if topic:
@@ -966,7 +971,8 @@ def _name_words(names: Iterable[str]) -> set[str]:
     words: set[str] = set()
     for name in names:
         words.update(word.lower() for word in _WORD.findall(name))
-        words.update(CJK_RUN.findall(name))
+        for run in CJK_RUN.findall(name):
+            words.update(cjk_pairs(run))
     return words
 
 
@@ -993,7 +999,7 @@ def _terms(text: str, stop: frozenset[str]) -> list[str]:
         terms.extend(f"{a} {b}" for a, b in zip(kept, kept[1:], strict=False) if a and b)
     for run in CJK_RUN.findall(words):
         if len(run) >= 2:
-            terms.extend(cjk_pairs(run))
+            terms.extend(pair for pair in cjk_pairs(run) if pair not in stop)
     return terms
 
 

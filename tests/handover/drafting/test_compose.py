@@ -201,7 +201,10 @@ def test_it_lists_each_resource_once_citing_every_message() -> None:
         "See https://wiki.example.com/ops/runbook#restarts?utm_source=slack for restarts"
     )
     three = _message("<https://wiki.example.com/ops/runbook/|the runbook> again")
-    repo = _message("Code lives in https://github.com/acme/billing-export, report in report.pdf")
+    repo = _message(
+        "Code lives in https://github.com/acme/billing-export, report in report.pdf; the "
+        "deploy scripts are in repo `ops-tools`."
+    )
     secret = _message("Send it to [e-mail removed] with the token [secret removed].")
     lines = _part(_section(_thread(one, two, three, repo, secret)), "resource")
     by_url = {line.details["url"]: line for line in lines if line.details["url"]}
@@ -213,7 +216,9 @@ def test_it_lists_each_resource_once_citing_every_message() -> None:
     assert report.details == {"url": "", "kind": "file"} and report.message_ids == (
         repo.message_id,
     )
-    assert len(lines) == 3
+    [tools] = [line for line in lines if line.text == "ops-tools"]
+    assert tools.details == {"url": "", "kind": "repository"}
+    assert len(lines) == 4
     assert not any("removed" in line.text or "[" in line.text for line in lines)
 
 
@@ -466,3 +471,17 @@ def test_it_stays_quick_on_a_large_topic() -> None:
     topic_title(threads=threads, others=["something else entirely"])
     assert time.monotonic() - started < 30
     assert {line.part for line in lines} >= {"summary", "decision", "resource", "duty"}
+
+
+def test_a_redacted_link_keeps_no_trace_of_its_secret() -> None:
+    message = _message(
+        "Reset it at <https://admin.example.com/reset?token=[secret removed]|[secret removed]> "
+        "or ask the repo owner."
+    )
+    lines = _part(_section(_thread(message)), "resource")
+    assert [(line.text, line.details) for line in lines] == [
+        (
+            "https://admin.example.com/reset",
+            {"url": "https://admin.example.com/reset", "kind": "link"},
+        )
+    ]
