@@ -129,8 +129,11 @@ _URL = re.compile(r"(?:https?://|www\.)[^\s<>\[\]\"'`()（）【】「」，。�
 _PLACEHOLDER = re.compile(r"\[[^\[\]\n]{0,40}\]|【[^【】\n]{0,20}】")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^\s])|(?<=[。！？；])|\n+")
 _SPACES = re.compile(r"\s+")
-# The read path's pseudonyms ("Colleague A", "Colleague-AB" in a link) and the subject's.
-_PSEUDONYM = re.compile(r"\bColleague[ -][A-Z]{1,3}\b|\bthe departing colleague\b|离职同事")
+# The read path's pseudonyms ("Colleague A", "同事 A", "Colleague-AB" in a link) and the
+# subject's when they are not named.
+_PSEUDONYM = re.compile(
+    r"\bColleague[ -][A-Z]{1,3}\b|同事[ -]?[A-Z]{1,3}\b|\bthe departing colleague\b|离职同事"
+)
 _WORD = re.compile(r"[a-z0-9][a-z0-9'_-]*[a-z0-9]|[a-z]", re.IGNORECASE)
 _LETTERS = re.compile(r"[A-Za-z\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
 

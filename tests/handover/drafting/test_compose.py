@@ -2,12 +2,14 @@
 
 import datetime
 import itertools
+import json
 import re
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
+from core.cjk import has_cjk
 from handover.consent.read import ConsentedMessage, iter_consented_messages
 from handover.drafting.compose import Line, ThreadMessages, compose_section, topic_title
 from handover.models import Purpose
@@ -485,3 +487,80 @@ def test_a_redacted_link_keeps_no_trace_of_its_secret() -> None:
             {"url": "https://admin.example.com/reset", "kind": "link"},
         )
     ]
+
+
+def _chinese_export(folder: Path) -> Path:
+    """A small Slack export in Chinese: a weekly post, a decision, an open question."""
+    users = [
+        {"id": "U1", "name": "zhangwei", "real_name": "张伟", "profile": {"real_name": "张伟"}},
+        {"id": "U2", "name": "lina", "real_name": "李娜", "profile": {"real_name": "李娜"}},
+        {"id": "U3", "name": "wangfang", "real_name": "王芳", "profile": {"real_name": "王芳"}},
+    ]
+    channel = {"id": "C1", "name": "yunwei", "created": "1772409600", "members": ["U1", "U2", "U3"]}
+    (folder / "yunwei").mkdir(parents=True)
+    (folder / "users.json").write_text(json.dumps(users, ensure_ascii=False))
+    (folder / "channels.json").write_text(json.dumps([channel]))
+    monday = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
+    days: dict[str, list[dict]] = defaultdict(list)
+
+    def post(at: datetime.datetime, user: str, text: str, thread: str | None = None) -> str:
+        ts = f"{at.timestamp():.6f}"
+        message = {"type": "message", "user": user, "text": text, "ts": ts}
+        if thread:
+            message["thread_ts"] = thread
+        days[at.date().isoformat()].append(message)
+        return ts
+
+    for week in range(4):
+        at = monday + datetime.timedelta(days=7 * week)
+        post(at, "U1", f"运维周报：本周部署了{week + 2}次，数据库备份正常。")
+    root = post(monday + datetime.timedelta(hours=3), "U2", "张伟，我们决定采用飞书而不是钉钉。")
+    post(monday + datetime.timedelta(hours=4), "U1", "好的，因为大家平时都在用飞书。", thread=root)
+    post(monday + datetime.timedelta(days=1), "U3", "谁负责续签服务器的证书？《运维手册》里没写。")
+    for day, messages in days.items():
+        (folder / "yunwei" / f"{day}.json").write_text(json.dumps(messages, ensure_ascii=False))
+    return folder
+
+
+@pytest.mark.django_db
+def test_it_composes_a_chinese_section_through_the_read_path(case, subject, tmp_path: Path) -> None:  # noqa: ANN001
+    from tests.handover.conftest import import_export
+
+    case.language = "zh-hans"
+    case.save(update_fields=["language"])
+    import_export(subject, _chinese_export(tmp_path / "export"))
+    _share_everything(case, subject, purposes=(Purpose.PUBLISH,))
+    served = list(iter_consented_messages(purpose=Purpose.PUBLISH, case=case))
+    assert len(served) == 7
+    grouped: dict[int, list[ConsentedMessage]] = defaultdict(list)
+    for message in served:
+        grouped[message.thread_id].append(message)
+    threads = [
+        ThreadMessages(
+            thread_id=thread_id,
+            conversation_id=messages[0].conversation_id,
+            conversation=messages[0].conversation,
+            messages=tuple(messages),
+        )
+        for thread_id, messages in grouped.items()
+    ]
+    lines = compose_section(
+        threads=threads, representative_ids=[m.message_id for m in served], language="zh-hans"
+    )
+    consented = {m.message_id for m in served}
+    for line in lines:
+        assert line.message_ids and set(line.message_ids) <= consented
+        for name in ("张伟", "李娜", "王芳", "zhangwei", "lina", "wangfang"):
+            assert name not in line.text and name not in json.dumps(line.details), line
+    [decision] = _part(lines, "decision")
+    assert "飞书" in decision.text and decision.details["reason"] == "大家平时都在用飞书"
+    assert decision.details["alternatives"] == ["钉钉"] and len(decision.message_ids) == 2
+    [question] = [line for line in _part(lines, "open_item") if "证书" in line.text]
+    assert question.details["waiting"].startswith("同事")
+    assert any(line.text == "《运维手册》" for line in _part(lines, "resource"))
+    [duty] = _part(lines, "duty")
+    assert duty.details["cadence"] == "weekly" and duty.text.startswith("大约每周一次：运维周报")
+    assert len(duty.message_ids) == 4
+    title = topic_title(threads=threads, others=["报销审批要找财务部门。"])
+    assert has_cjk(title) and "同事" not in title and len(title) <= 60
+    assert not any(name in title for name in ("张伟", "李娜", "王芳"))
