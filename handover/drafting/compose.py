@@ -842,12 +842,8 @@ _CADENCES = {
 
 
 def _cadence_of(word: str) -> str:
-    word = word.lower()
-    if word in _CADENCES:
-        return _CADENCES[word]
-    if word.startswith(("周", "星期", "礼拜")) or word in _WEEKDAYS.split("|") or word == "weekly":
-        return "weekly"
-    return "weekly"
+    """The cadence a duty phrase's word names; weekdays, "周五", "weekly" are weekly."""
+    return _CADENCES.get(word.lower(), "weekly")
 
 
 # Intervals between the messages of a repeated phrase, in days: cadence, low, high.
@@ -1163,7 +1159,7 @@ def _subject_title(threads: Sequence[ThreadMessages], names: set[str]) -> str:
     if count < 2 and len(threads) > 1 and total > 1:
         return ""
     title = _clean_title(shown[key], names)
-    return title if _LETTERS.search(title) and len(_WORD.findall(title) or title) >= 1 else ""
+    return title if _LETTERS.search(title) else ""
 
 
 def topic_title(*, threads: Sequence[ThreadMessages], others: Sequence[str] = ()) -> str:
