@@ -393,6 +393,18 @@ CELERY_BEAT_SCHEDULE["sweep-purge-jobs"] = {
     "schedule": float(PURGE_SWEEP_SECONDS),
 }
 
+# --- Drafting: the optional external processor ---------------------------------------------------
+
+# An OpenAI-compatible endpoint (its base URL, e.g. http://127.0.0.1:8080/v1) that may
+# rewrite draft sections; unset, nothing is ever sent anywhere. A section is sent only when
+# the subject also granted the external-processor purpose for every message it cites.
+DRAFT_GENERATION_URL = env_url("DRAFT_GENERATION_URL", schemes=("http", "https")) or ""
+DRAFT_GENERATION_MODEL = env_str("DRAFT_GENERATION_MODEL", "local-model")
+DRAFT_GENERATION_API_KEY = env_str("DRAFT_GENERATION_API_KEY", "") or ""
+DRAFT_GENERATION_TIMEOUT = env_int("DRAFT_GENERATION_TIMEOUT", 60, minimum=1, maximum=600)
+# The most bytes of an answer read; a longer one is not a rewrite of a section.
+DRAFT_GENERATION_MAX_BYTES = env_int("DRAFT_GENERATION_MAX_BYTES", 1024 * 1024, minimum=1024)
+
 # --- Subject rights: data exports ----------------------------------------------------------------
 
 # Days a person's data export (its zip and its row) is kept after it was built or failed.
