@@ -149,9 +149,17 @@ def _resolve(text: str, subject_name: str, names: dict[str, str]) -> str:
 
 
 def iter_consented_messages(
-    *, purpose: str, case: HandoverCase, now: datetime | None = None, chunk_size: int = 500
+    *,
+    purpose: str,
+    case: HandoverCase,
+    now: datetime | None = None,
+    chunk_size: int = 500,
+    thread_id: int | None = None,
 ) -> Iterator[ConsentedMessage]:
-    """``consented_messages`` as values fit to use, names resolved; streamed in chunks."""
+    """``consented_messages`` as values fit to use, names resolved; streamed in chunks.
+
+    ``thread_id`` narrows it to one thread (the citation view's context).
+    """
     now = now or timezone.now()
     attributed = live_grants(case=case.pk, purpose=Purpose.ATTRIBUTE, now=now).exists()
     quoting = live_grants(case=case.pk, purpose=Purpose.QUOTE, now=now).exists()
@@ -162,7 +170,10 @@ def iter_consented_messages(
         else str(anonymous_subject_label(case.language))
     )
     names = _naming_map(case.pk)
-    rows = consented_messages(purpose=purpose, case=case, now=now).only(
+    rows = consented_messages(purpose=purpose, case=case, now=now)
+    if thread_id is not None:
+        rows = rows.filter(message__thread_id=thread_id)
+    rows = rows.only(
         "message_id",
         "case_id",
         "conversation_label",
