@@ -44,7 +44,11 @@ def _section_response(
             "item": draft.sections[0] if draft.sections else None,
             "section_error": error,
         }
-        return render(request, f"{TEMPLATE}#section", context, status=400 if error else 200)
+        response = render(request, f"{TEMPLATE}#section", context, status=400 if error else 200)
+        # The numbers change with the section: htmx swaps them in out of band.
+        numbers = render(request, f"{TEMPLATE}#completeness", {**context, "oob": True})
+        response.content = response.content + numbers.content
+        return response
     if error:
         messages.error(request, error)
     url = reverse("handover:draft-review", kwargs={"case_id": section.case_id})
