@@ -25,7 +25,7 @@ for word. Use the raw ``Message`` rows behind it never: they are the import view
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -154,11 +154,11 @@ def iter_consented_messages(
     case: HandoverCase,
     now: datetime | None = None,
     chunk_size: int = 500,
-    thread_id: int | None = None,
+    thread_ids: Collection[int] | None = None,
 ) -> Iterator[ConsentedMessage]:
     """``consented_messages`` as values fit to use, names resolved; streamed in chunks.
 
-    ``thread_id`` narrows it to one thread (the citation view's context).
+    ``thread_ids`` narrows it to those threads (the draft's review and citation view).
     """
     now = now or timezone.now()
     attributed = live_grants(case=case.pk, purpose=Purpose.ATTRIBUTE, now=now).exists()
@@ -171,8 +171,8 @@ def iter_consented_messages(
     )
     names = _naming_map(case.pk)
     rows = consented_messages(purpose=purpose, case=case, now=now)
-    if thread_id is not None:
-        rows = rows.filter(message__thread_id=thread_id)
+    if thread_ids is not None:
+        rows = rows.filter(message__thread_id__in=list(thread_ids))
     rows = rows.only(
         "message_id",
         "case_id",

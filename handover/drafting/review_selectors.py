@@ -168,12 +168,10 @@ def thread_labels(*, case: HandoverCase, thread_ids: set[int]) -> dict[int, str]
     labels: dict[int, str] = {}
     if not thread_ids:
         return labels
-    for thread_id in sorted(thread_ids):
-        for message in iter_consented_messages(
-            purpose=Purpose.PUBLISH, case=case, thread_id=thread_id, chunk_size=1
-        ):
-            labels[thread_id] = message.conversation
-            break
+    for message in iter_consented_messages(
+        purpose=Purpose.PUBLISH, case=case, thread_ids=thread_ids
+    ):
+        labels.setdefault(message.thread_id, message.conversation)
     return labels
 
 
@@ -408,7 +406,7 @@ def get_source_for_user(
         return withheld
     thread = list(
         iter_consented_messages(
-            purpose=Purpose.PUBLISH, case=case, thread_id=row["message__thread_id"]
+            purpose=Purpose.PUBLISH, case=case, thread_ids=[row["message__thread_id"]]
         )
     )
     index = next((i for i, m in enumerate(thread) if m.message_id == message_id), None)

@@ -198,7 +198,7 @@ def test_the_source_shows_the_message_as_the_read_path_serves_it(
     served = next(
         m
         for m in iter_consented_messages(
-            purpose=Purpose.PUBLISH, case=draft.case, thread_id=row.message.thread_id
+            purpose=Purpose.PUBLISH, case=draft.case, thread_ids=[row.message.thread_id]
         )
         if m.message_id == row.message_id
     )
@@ -267,3 +267,32 @@ def test_the_section_partial_of_a_dropped_section_is_hidden_from_successors(
     page = client_for(successor).get(_review(draft))
     assert b"Meetup planning" not in page.content
     assert b"Meetup planning" in client_for(subject).get(_review(draft)).content
+
+
+def test_the_review_page_reads_in_a_fixed_number_of_queries(draft, subject, client_for) -> None:  # noqa: ANN001
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from handover.models import DraftCitation, DraftTopic
+
+    client = client_for(subject)
+    client.get(_review(draft))
+    with CaptureQueriesContext(connection) as before:
+        assert client.get(_review(draft)).status_code == 200
+    cited = list(
+        DraftCitation.objects.filter(sentence__section=draft.second).values_list(
+            "message_id", flat=True
+        )
+    )
+    topic = DraftTopic.objects.create(run=draft.run, title="More", position=5)
+    section = DraftSection.objects.create(
+        case=draft.case, run=draft.run, topic=topic, title="More", position=5
+    )
+    for index, message_id in enumerate(cited):
+        sentence = DraftSentence.objects.create(
+            section=section, part="summary", position=index, text="More.", original_text="More."
+        )
+        DraftCitation.objects.create(sentence=sentence, message_id=message_id)
+    with CaptureQueriesContext(connection) as after:
+        assert client.get(_review(draft)).status_code == 200
+    assert len(after.captured_queries) == len(before.captured_queries)
