@@ -192,6 +192,14 @@ def _section_views(
             if not include_dropped and sentence.status == DraftSentence.Status.DROPPED:
                 continue
             by_part.setdefault(sentence.part, []).append(sentence)
+            # The conversations a sentence came from (a decision shows its thread).
+            sentence.cited_conversations = sorted(
+                {
+                    labels[citation.message.thread_id]
+                    for citation in sentence.citations.all()
+                    if citation.message.thread_id in labels
+                }
+            )
             for citation in sentence.citations.all():
                 thread_id = citation.message.thread_id
                 if thread_id in labels and thread_id not in used:

@@ -176,18 +176,38 @@ def thread_withdraw(request: HttpRequest, case_id: int, thread_id: int) -> HttpR
             {"case": case, "thread": thread, "label": label},
         )
     section_id = request.POST.get("section", "")
+    # Every section citing the thread changes: htmx swaps the others in out of band.
+    affected = set(
+        DraftSection.objects.filter(
+            case=case, sentences__citations__message__thread_id=thread.pk
+        ).values_list("pk", flat=True)
+    )
+    error = None
     try:
         review.withdraw_thread_from_draft(case=case, thread=thread, by=request.user)
-    except CasePermissionError as error:
-        raise PermissionDenied(str(error)) from error
-    except HandoverError as error:
-        messages.error(request, str(error))
+    except CasePermissionError as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except HandoverError as exc:
+        error = str(exc)
     if request.htmx and section_id.isdigit():
         section = DraftSection.objects.filter(pk=int(section_id), case=case).first()
         if section is not None:
             section.case = case
-            return _section_response(request, section)
-    if not request.htmx:
+            response = _section_response(request, section, error)
+            for other_id in sorted(affected - {section.pk}):
+                other = selectors.get_draft_for_user(
+                    case=case, user=request.user, section_id=other_id
+                )
+                if other.sections:
+                    context = {"draft": other, "case": case, "item": other.sections[0]}
+                    partial = render(
+                        request, f"{TEMPLATE}#section", {**context, "oob_section": True}
+                    )
+                    response.content = response.content + partial.content
+            return response
+    if error:
+        messages.error(request, error)
+    else:
         messages.success(
             request,
             _("The thread is out of your draft and out of everything you shared."),

@@ -5,7 +5,15 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from handover.consent.read import consented_messages, iter_consented_messages
-from handover.models import DraftSection, DraftSentence, Message, PreparedMessage, Purpose, Thread
+from handover.models import (
+    DraftCitation,
+    DraftSection,
+    DraftSentence,
+    Message,
+    PreparedMessage,
+    Purpose,
+    Thread,
+)
 from tests.handover.drafting.conftest import consent_to
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +39,7 @@ def test_the_review_page_for_each_persona(
     body = page.content.decode()
     assert "Dashboards and data" in body and "Approve section" in body
     assert "Withdraw this thread" in body and "it was cheaper" in body
+    assert "Thread:" in body
     assert reverse("handover:draft-source", args=[draft.case.pk, draft.cited_message_id]) in body
     page = client_for(successor).get(_review(draft))
     body = page.content.decode()
@@ -161,8 +170,17 @@ def test_withdrawing_a_thread_on_the_page_confirms_then_removes_it(
     confirm = client_for(subject).get(url)
     assert confirm.status_code == 200 and b"everything you shared" in confirm.content
     assert DraftSentence.objects.filter(section=draft.first).exists()
+    # A sentence of the other section cites the thread too: it is swapped in out of band.
+    other_sentence = draft.second.sentences.get(part="summary")
+    DraftCitation.objects.create(
+        sentence=other_sentence, message_id=draft.cited_message_id, position=9
+    )
     response = client_for(subject).post(url, {"section": draft.first.pk}, **HTMX)
     assert response.status_code == 200
+    assert f'id="section-{draft.second.pk}"'.encode() in response.content
+    assert b'hx-swap-oob="true"' in response.content
+    assert not DraftSentence.objects.filter(pk=other_sentence.pk).exists()
+    assert DraftSentence.objects.filter(section=draft.second).count() == 2
     assert b"No sentences left in this section." in response.content
     assert not DraftSentence.objects.filter(section=draft.first).exists()
     assert (
