@@ -265,6 +265,7 @@ SPECTACULAR_SETTINGS = {
         "ImportStatusEnum": "handover.models.Source.Status",
         "DeletionReceiptKindEnum": "handover.models.DeletionReceipt.Kind",
         "ConsentPurposeEnum": "handover.models.Purpose",
+        "DraftReviewStatusEnum": "handover.models.DraftSentence.Status",
     },
 }
 

@@ -5,6 +5,7 @@ from django.urls import path
 from handover import api
 from handover.cases import api as case_api
 from handover.consent import api as consent_api
+from handover.drafting import review_api as draft_api
 from handover.rights import api as rights_api
 
 app_name = "handover"
@@ -43,6 +44,25 @@ urlpatterns = [
         "cases/<int:case_id>/consent/withdraw/",
         consent_api.ConsentWithdrawApi.as_view(),
         name="consent-withdraw",
+    ),
+    # The draft's review and the interview
+    path("cases/<int:case_id>/draft/", draft_api.DraftApi.as_view(), name="draft"),
+    path(
+        "sentences/<int:sentence_id>/",
+        draft_api.SentenceUpdateApi.as_view(),
+        name="draft-sentence",
+    ),
+    path("sections/<int:section_id>/", draft_api.SectionUpdateApi.as_view(), name="draft-section"),
+    path(
+        "sections/<int:section_id>/comments/",
+        draft_api.SectionCommentApi.as_view(),
+        name="draft-section-comments",
+    ),
+    path("cases/<int:case_id>/interview/", draft_api.InterviewApi.as_view(), name="interview"),
+    path(
+        "interview/<int:question_id>/answer/",
+        draft_api.InterviewAnswerApi.as_view(),
+        name="interview-answer",
     ),
     path("purges/<int:job_id>/", consent_api.PurgeJobDetailApi.as_view(), name="purge-detail"),
 ]

@@ -25,7 +25,7 @@ for word. Use the raw ``Message`` rows behind it never: they are the import view
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -149,9 +149,17 @@ def _resolve(text: str, subject_name: str, names: dict[str, str]) -> str:
 
 
 def iter_consented_messages(
-    *, purpose: str, case: HandoverCase, now: datetime | None = None, chunk_size: int = 500
+    *,
+    purpose: str,
+    case: HandoverCase,
+    now: datetime | None = None,
+    chunk_size: int = 500,
+    thread_ids: Collection[int] | None = None,
 ) -> Iterator[ConsentedMessage]:
-    """``consented_messages`` as values fit to use, names resolved; streamed in chunks."""
+    """``consented_messages`` as values fit to use, names resolved; streamed in chunks.
+
+    ``thread_ids`` narrows it to those threads (the draft's review and citation view).
+    """
     now = now or timezone.now()
     attributed = live_grants(case=case.pk, purpose=Purpose.ATTRIBUTE, now=now).exists()
     quoting = live_grants(case=case.pk, purpose=Purpose.QUOTE, now=now).exists()
@@ -162,7 +170,10 @@ def iter_consented_messages(
         else str(anonymous_subject_label(case.language))
     )
     names = _naming_map(case.pk)
-    rows = consented_messages(purpose=purpose, case=case, now=now).only(
+    rows = consented_messages(purpose=purpose, case=case, now=now)
+    if thread_ids is not None:
+        rows = rows.filter(message__thread_id__in=list(thread_ids))
+    rows = rows.only(
         "message_id",
         "case_id",
         "conversation_label",
