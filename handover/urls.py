@@ -3,6 +3,7 @@ from django.urls import path
 from handover import views
 from handover.cases import views as case_views
 from handover.consent import views as consent_views
+from handover.drafting import views as drafting_views
 from handover.privacy import views as privacy_views
 from handover.rights import access_views
 from handover.rights import views as rights_views
@@ -86,6 +87,20 @@ urlpatterns = [
         name="out-of-scope-include",
     ),
     path("cases/<int:case_id>/me/", privacy_views.subject_people, name="subject-people"),
+    # Drafting: progress, start and cancel, the draft's topics
+    path(
+        "cases/<int:case_id>/draft/progress/",
+        drafting_views.draft_progress,
+        name="draft-progress",
+    ),
+    path("cases/<int:case_id>/draft/start/", drafting_views.draft_start, name="draft-start"),
+    path("drafts/<int:run_id>/cancel/", drafting_views.draft_cancel, name="draft-cancel"),
+    path("cases/<int:case_id>/draft/topics/", drafting_views.draft_topics, name="draft-topics"),
+    path(
+        "cases/<int:case_id>/draft/topics/edit/",
+        drafting_views.draft_topics_edit,
+        name="draft-topics-edit",
+    ),
     # Sign-in by a one-time link to the subject's personal address
     path("access/", access_views.access_request, name="access-request"),
     path("access/mine/", access_views.access_home, name="access-home"),

@@ -34,3 +34,11 @@ def shared_case(case, subject, slack_import):  # noqa: ANN001, ANN201
     case.refresh_from_db()
     case.unshared_conversation_id = ids[-1]
     return case
+
+
+@pytest.fixture
+def small_case(case, subject, slack_import):  # noqa: ANN001, ANN201
+    """The case with its eight smallest conversations shared for publishing (quick runs)."""
+    share_for_publishing(case, subject, conversations_by_size(subject)[:8])
+    case.refresh_from_db()
+    return case

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from core.models import AuditEvent
+from handover.consent import services as consent_services
 from handover.consent.read import consented_messages
 from handover.drafting import runner, runs
 from handover.errors import CasePermissionError, ConsentRequiredError
@@ -83,26 +84,26 @@ def test_only_the_subject_with_consent_to_publish_may_draft(case, subject, manag
         runs.start_draft_run(case=case, by=subject)
 
 
-def test_it_allows_one_active_run_per_case(shared_case, subject) -> None:  # noqa: ANN001
-    runs.start_draft_run(case=shared_case, by=subject)
+def test_it_allows_one_active_run_per_case(small_case, subject) -> None:  # noqa: ANN001
+    runs.start_draft_run(case=small_case, by=subject)
     with pytest.raises(runs.DraftRunActiveError):
-        runs.start_draft_run(case=shared_case, by=subject)
+        runs.start_draft_run(case=small_case, by=subject)
 
 
 def test_it_cancels_a_queued_run_at_once_and_a_running_one_between_batches(
-    shared_case,
+    small_case,
     subject,  # noqa: ANN001
 ) -> None:
-    queued = runs.start_draft_run(case=shared_case, by=subject)
+    queued = runs.start_draft_run(case=small_case, by=subject)
     cancelled = runs.cancel_draft_run(run=queued, by=subject)
     assert cancelled.status == DraftRun.Status.CANCELLED
     assert runner.run_draft(run_id=queued.pk) is None
 
-    run = runs.start_draft_run(case=shared_case, by=subject)
+    run = runs.start_draft_run(case=small_case, by=subject)
     token = "t" * 32
     assert runner._claim(run.pk, token, timedelta(minutes=5))
-    batch = runner.consented_thread_ids(shared_case)[:5]
-    rows = runner._read_batch(shared_case, batch)
+    batch = runner.consented_thread_ids(small_case)[:5]
+    rows = runner._read_batch(small_case, batch)
     for row in rows:
         row.run_id = run.pk
     DraftThread.objects.bulk_create(rows)
@@ -115,13 +116,13 @@ def test_it_cancels_a_queued_run_at_once_and_a_running_one_between_batches(
 
 
 def test_it_resumes_a_run_whose_worker_died_without_duplicating_rows(
-    shared_case,
+    small_case,
     subject,  # noqa: ANN001
 ) -> None:
-    run = runs.start_draft_run(case=shared_case, by=subject)
+    run = runs.start_draft_run(case=small_case, by=subject)
     assert runner._claim(run.pk, "dead" * 8, timedelta(minutes=5))
-    ids = runner.consented_thread_ids(shared_case)
-    rows = runner._read_batch(shared_case, ids[:10])
+    ids = runner.consented_thread_ids(small_case)
+    rows = runner._read_batch(small_case, ids[:10])
     for row in rows:
         row.run_id = run.pk
     DraftThread.objects.bulk_create(rows)
@@ -140,3 +141,22 @@ def test_it_resumes_a_run_whose_worker_died_without_duplicating_rows(
     )
     assert kept == first
     assert DraftSection.objects.filter(run=run).count() == done.topics_total
+
+
+def test_a_withdrawal_purges_what_the_draft_drew_from_it(small_case, subject) -> None:  # noqa: ANN001
+    run = runs.start_draft_run(case=small_case, by=subject)
+    runner.run_draft(run_id=run.pk)
+    busiest = DraftThread.objects.filter(run=run).order_by("-message_count").first().conversation_id
+    job = consent_services.withdraw_consent(case=small_case, by=subject, conversation_ids=[busiest])
+    consent_services.run_purge_job(job_id=job.pk)
+    assert not DraftThread.objects.filter(run=run, conversation_id=busiest).exists()
+    assert DraftThread.objects.filter(run=run).exists()
+    assert not DraftCitation.objects.filter(
+        sentence__section__run=run, message__conversation_id=busiest
+    ).exists()
+
+    everything = consent_services.withdraw_everything(case=small_case, by=subject)
+    consent_services.run_purge_job(job_id=everything.pk)
+    assert not DraftThread.objects.filter(run__case=small_case).exists()
+    assert not DraftSection.objects.filter(case=small_case).exists()
+    assert not DraftSentence.objects.filter(section__case=small_case).exists()
