@@ -124,7 +124,7 @@ UNTITLED = gettext_noop("Untitled topic")
 # Slack's <url|label>, <url>, <@U123>, <#C123|name>, <!here>.
 _SLACK_LINK = re.compile(r"<((?:https?|mailto|ftp)://[^>|\s]+)(?:\|([^>]*))?>")
 _SLACK_MARKUP = re.compile(r"<[@#!][^>]*>")
-_URL = re.compile(r"(?:https?://|www\.)[^\s<>\[\]\"'`()（）【】「」，。！？]+", re.IGNORECASE)
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\[\]\"'`（）【】「」，。！？]+", re.IGNORECASE)
 # Redaction placeholders ("[e-mail removed]", "[secret removed]", "[…]") and quoting marks.
 _PLACEHOLDER = re.compile(r"\[[^\[\]\n]{0,40}\]|【[^【】\n]{0,20}】")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^\s])|(?<=[。！？；])|\n+")
@@ -613,6 +613,12 @@ _REPO_NAME = re.compile(
     r"|([\w.-]+/[\w.-]+|[A-Za-z]\w*[-_.]\w[\w.-]*))"
 )
 _BOOK_TITLE = re.compile(r"《([^《》\n]{2,40})》")
+# "the Release Checklist doc", "the "Q3 plan" spreadsheet": a document named in words.
+_DOC_WORDS = r"(?:doc|document|spreadsheet|sheet|deck|slides|runbook|playbook|wiki page|checklist)"
+_DOCUMENT = re.compile(
+    r"\bthe\s+(?:\"([^\"\n]{3,60})\"|“([^”\n]{3,60})”"
+    r"|((?:[A-Z0-9][\w-]*\s+){0,3}[A-Z0-9][\w-]*))\s+" + _DOC_WORDS + r"\b"
+)
 _REPO_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "gitee.com")
 _DOC_HOSTS = (
     "docs.google.com",
@@ -632,7 +638,15 @@ _DOC_HOSTS = (
 
 
 def _normalise_url(raw: str) -> str | None:
-    url = raw.rstrip(".,;:!?)]}>'\"*_~，。；：！？")
+    url = raw
+    while True:
+        url = url.rstrip(".,;:!?]}>'\"*_~，。；：！？")
+        # A closing bracket ends the link only when the link did not open it: "(see x.com/a)"
+        # but "wiki/Set_(mathematics)".
+        if url.endswith(")") and url.count(")") > url.count("("):
+            url = url[:-1]
+            continue
+        break
     if url.lower().startswith("www."):
         url = "http://" + url
     try:
@@ -677,6 +691,7 @@ class _Resource:
 
 
 def _resources(threads: Sequence[ThreadMessages]) -> list[Line]:
+    names = {m.author for m in _all_messages(threads) if m.author}
     found: dict[str, _Resource] = {}
     order: list[str] = []
 
@@ -723,6 +738,12 @@ def _resources(threads: Sequence[ThreadMessages]) -> list[Line]:
             if name.lower() in _stop_words() or _PSEUDONYM.search(name):
                 continue
             note("repo:" + name.lower(), name, "", "repository", message.message_id)
+        for match in _DOCUMENT.finditer(rest):
+            title = next(group for group in match.groups() if group is not None).strip()
+            if _PSEUDONYM.search(title) or any(name in title for name in names):
+                continue
+            shown = match.group(0)[4:].strip()  # without "the "
+            note("doc:" + shown.lower(), shown, "", "document", message.message_id)
         for match in _BOOK_TITLE.finditer(rest):
             title = match.group(1).strip()
             note("doc:" + title, f"《{title}》", "", "document", message.message_id)
@@ -765,7 +786,7 @@ def _people(threads: Sequence[ThreadMessages], language: str) -> list[Line]:
             text = _say(ASK_ABOUT, language, name=name, topic=topic)
         else:
             text = _say(ASK, language, name=name)
-        lines.append(Line(PERSON, text, tuple(cited[name]), {"name": name}))
+        lines.append(Line(PERSON, text, tuple(cited[name])))
     return lines
 
 
@@ -821,12 +842,8 @@ _CADENCES = {
 
 
 def _cadence_of(word: str) -> str:
-    word = word.lower()
-    if word in _CADENCES:
-        return _CADENCES[word]
-    if word.startswith(("周", "星期", "礼拜")) or word in _WEEKDAYS.split("|") or word == "weekly":
-        return "weekly"
-    return "weekly"
+    """The cadence a duty phrase's word names; weekdays, "周五", "weekly" are weekly."""
+    return _CADENCES.get(word.lower(), "weekly")
 
 
 # Intervals between the messages of a repeated phrase, in days: cadence, low, high.
@@ -1006,6 +1023,33 @@ def _terms(text: str, stop: frozenset[str]) -> list[str]:
     return terms
 
 
+# Words that name someone the read path could not know of ("met Les Becker", "ask Priya"):
+# a title never names a person, so such words are never a title's.
+_PERSON_CONTEXT = re.compile(
+    r"\b(?:(?P<strong>met|ask|asked|asking|thanks|thank|told|tell|cc|hi|hey|hello|dear|ping"
+    r"|pinged|talked to|spoke to|heard from)|with|from|meeting)"
+    r"\s+(?P<first>[A-Z][a-z]+)(?:\s+(?P<last>[A-Z][a-z]+))?\b"
+)
+
+
+def _mentioned_people(text: str) -> set[str]:
+    """A capitalised word after "with"/"from"; a name of one or two after "met", "ask"...
+
+    A word the text also writes in lower case ("stories with Data", "data") is a word,
+    not a name.
+    """
+    found: set[str] = set()
+    for match in _PERSON_CONTEXT.finditer(text):
+        if match.group("last") is None:
+            found.add(match.group("first").lower())
+        elif match.group("strong"):
+            found.update((match.group("first").lower(), match.group("last").lower()))
+    if not found:
+        return found
+    lower = {word for word in _WORD.findall(text) if word.islower()}
+    return found - lower
+
+
 def _keywords(
     threads: Sequence[ThreadMessages],
     *,
@@ -1022,6 +1066,7 @@ def _keywords(
     )
     if not text.strip():
         return []
+    stop = stop | _mentioned_people(text)
     analyzer = lambda document: _terms(document, stop)  # noqa: E731
     if others:
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -1114,7 +1159,7 @@ def _subject_title(threads: Sequence[ThreadMessages], names: set[str]) -> str:
     if count < 2 and len(threads) > 1 and total > 1:
         return ""
     title = _clean_title(shown[key], names)
-    return title if _LETTERS.search(title) and len(_WORD.findall(title) or title) >= 1 else ""
+    return title if _LETTERS.search(title) else ""
 
 
 def topic_title(*, threads: Sequence[ThreadMessages], others: Sequence[str] = ()) -> str:

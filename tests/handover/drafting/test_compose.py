@@ -207,7 +207,10 @@ def test_it_lists_each_resource_once_citing_every_message() -> None:
         "Code lives in https://github.com/acme/billing-export, report in report.pdf; the "
         "deploy scripts are in repo `ops-tools`."
     )
-    secret = _message("Send it to [e-mail removed] with the token [secret removed].")
+    secret = _message(
+        "Send it to [e-mail removed] with the token [secret removed], as the Release "
+        "Checklist doc says (https://en.wikipedia.org/wiki/Set_(mathematics))."
+    )
     lines = _part(_section(_thread(one, two, three, repo, secret)), "resource")
     by_url = {line.details["url"]: line for line in lines if line.details["url"]}
     runbook = by_url["https://wiki.example.com/ops/runbook"]
@@ -218,9 +221,14 @@ def test_it_lists_each_resource_once_citing_every_message() -> None:
     assert report.details == {"url": "", "kind": "file"} and report.message_ids == (
         repo.message_id,
     )
+    [checklist] = [line for line in lines if line.details["kind"] == "document"]
+    assert checklist.text == "Release Checklist doc" and checklist.message_ids == (
+        secret.message_id,
+    )
     [tools] = [line for line in lines if line.text == "ops-tools"]
     assert tools.details == {"url": "", "kind": "repository"}
-    assert len(lines) == 4
+    assert "https://en.wikipedia.org/wiki/Set_(mathematics)" in by_url
+    assert len(lines) == 6
     assert not any("removed" in line.text or "[" in line.text for line in lines)
 
 
@@ -254,8 +262,7 @@ def _people_threads() -> list[ThreadMessages]:
 
 def test_it_names_only_people_who_consent_ranked_by_their_messages() -> None:
     lines = _part(_section(*_people_threads()), "person")
-    assert [line.details["name"] for line in lines] == ["Jane Doe", "Li Wei"]
-    assert lines[0].text.startswith("Ask Jane Doe about ")
+    assert [line.text.split(" about ")[0] for line in lines] == ["Ask Jane Doe", "Ask Li Wei"]
     assert "billing" in lines[0].text.lower()
     assert len(lines[0].message_ids) == 2
     text = " ".join(line.text for line in lines)
@@ -564,3 +571,16 @@ def test_it_composes_a_chinese_section_through_the_read_path(case, subject, tmp_
     title = topic_title(threads=threads, others=["报销审批要找财务部门。"])
     assert has_cjk(title) and "同事" not in title and len(title) <= 60
     assert not any(name in title for name in ("张伟", "李娜", "王芳"))
+
+
+def test_the_title_leaves_out_people_the_text_mentions_by_name() -> None:
+    texts = [
+        "Met Priya Raman at the county health conference, she has a flu dataset.",
+        "Still waiting to hear from Priya about the flu dataset.",
+        "Priya says the flu dataset covers every county.",
+        "The flu dataset needs cleaning before the data jam.",
+    ]
+    threads = [_thread(_message(t, thread_id=i)) for i, t in enumerate(texts)]
+    title = topic_title(threads=threads, others=["the website redesign"])
+    assert "priya" not in title.lower() and "raman" not in title.lower(), title
+    assert "flu" in title.lower() or "dataset" in title.lower(), title
