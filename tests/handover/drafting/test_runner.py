@@ -66,16 +66,6 @@ def test_it_drafts_cited_sections_from_the_consented_threads_only(shared_case, s
     for row in threads:
         assert row.central_message_ids and set(row.central_message_ids) <= served
 
-    # A second drafting replaces the first: the newest succeeded run is the draft.
-    again = runs.start_draft_run(case=shared_case, by=subject)
-    runner.run_draft(run_id=again.pk)
-    assert not DraftSection.objects.filter(run=run).exists()
-    assert not DraftThread.objects.filter(run=run).exists()
-    assert (
-        DraftSection.objects.filter(run=again).count()
-        == DraftTopic.objects.filter(run=again).count()
-    )
-
 
 def test_only_the_subject_with_consent_to_publish_may_draft(case, subject, manager) -> None:  # noqa: ANN001
     with pytest.raises(CasePermissionError):
@@ -142,6 +132,16 @@ def test_it_resumes_a_run_whose_worker_died_without_duplicating_rows(
     assert kept == first
     assert DraftSection.objects.filter(run=run).count() == done.topics_total
 
+    # A second drafting replaces the first: the newest succeeded run is the draft.
+    again = runs.start_draft_run(case=small_case, by=subject)
+    runner.run_draft(run_id=again.pk)
+    assert not DraftSection.objects.filter(run=run).exists()
+    assert not DraftThread.objects.filter(run=run).exists()
+    assert (
+        DraftSection.objects.filter(run=again).count()
+        == DraftTopic.objects.filter(run=again).count()
+    )
+
 
 def test_a_withdrawal_purges_what_the_draft_drew_from_it(small_case, subject) -> None:  # noqa: ANN001
     run = runs.start_draft_run(case=small_case, by=subject)
@@ -160,3 +160,13 @@ def test_a_withdrawal_purges_what_the_draft_drew_from_it(small_case, subject) ->
     assert not DraftThread.objects.filter(run__case=small_case).exists()
     assert not DraftSection.objects.filter(case=small_case).exists()
     assert not DraftSentence.objects.filter(section__case=small_case).exists()
+
+
+def test_starting_the_drafting_step_queues_a_run(small_case, subject) -> None:  # noqa: ANN001
+    from handover.cases import services as case_services
+
+    case_services.start_drafting(case=small_case, by=subject)
+    run = DraftRun.objects.get(case=small_case)
+    assert run.status == DraftRun.Status.QUEUED and run.requested_by == subject
+    # The sweeper leaves a fresh queued run alone.
+    assert runs.requeue_stale_draft_runs() == []

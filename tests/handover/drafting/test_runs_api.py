@@ -2,7 +2,7 @@
 
 import pytest
 
-from handover.drafting import runner, runs
+from handover.drafting import runner, runs, topics
 from handover.models import DraftRun, DraftSection, DraftThread, DraftTopic
 
 pytestmark = pytest.mark.django_db
@@ -13,6 +13,13 @@ def _drafted(case, subject) -> DraftRun:  # noqa: ANN001
     done = runner.run_draft(run_id=run.pk)
     assert done.status == DraftRun.Status.SUCCEEDED, done.error
     return done
+
+
+def _rewrite(run: DraftRun) -> None:
+    ids = list(
+        DraftTopic.objects.filter(run=run, section__isnull=True).values_list("pk", flat=True)
+    )
+    topics.rewrite_topics(run_id=run.pk, topic_ids=ids)
 
 
 def test_only_the_subject_starts_a_run_and_others_see_progress_only(
@@ -57,8 +64,7 @@ def test_the_subject_renames_merges_and_splits_topics(
     small_case,
     client_for,
     subject,
-    manager,
-    django_capture_on_commit_callbacks,  # noqa: ANN001
+    manager,  # noqa: ANN001
 ) -> None:
     run = _drafted(small_case, subject)
     client = client_for(subject)
@@ -77,14 +83,15 @@ def test_the_subject_renames_merges_and_splits_topics(
 
     # Split the first thread of the first topic off into a new topic; both are rewritten.
     thread = first["threads"][0]["id"]
-    with django_capture_on_commit_callbacks(execute=True):
-        moved = client.post(
-            f"{base}move/",
-            {"threads": [thread], "title": "Split off"},
-            content_type="application/json",
-        )
+    moved = client.post(
+        f"{base}move/",
+        {"threads": [thread], "title": "Split off"},
+        content_type="application/json",
+    )
     assert moved.status_code == 200, moved.content
     new_topic = moved.json()["id"]
+    # What rewrite_topics_task (sent on commit) does, here in-process.
+    _rewrite(run)
     assert DraftThread.objects.get(pk=thread).topic_id == new_topic
     assert DraftSection.objects.filter(topic_id=new_topic).exists()
     assert DraftTopic.objects.get(pk=new_topic).title == "Split off"
@@ -92,8 +99,8 @@ def test_the_subject_renames_merges_and_splits_topics(
     # Merge it back: one topic, its section written again, the other gone.
     ids = [first["id"], new_topic] if DraftTopic.objects.filter(pk=first["id"]).exists() else None
     if ids:
-        with django_capture_on_commit_callbacks(execute=True):
-            merged = client.post(f"{base}merge/", {"topics": ids}, content_type="application/json")
+        merged = client.post(f"{base}merge/", {"topics": ids}, content_type="application/json")
+        _rewrite(run)
         assert merged.status_code == 200, merged.content
         assert not DraftTopic.objects.filter(pk=new_topic).exists()
         assert DraftSection.objects.filter(topic_id=first["id"]).exists()
@@ -131,3 +138,43 @@ def test_the_subject_renames_merges_and_splits_topics(
         == 400
     )
     assert client.get(f"{base}merge/").status_code == 405
+
+
+def test_the_progress_partial_and_topic_page_per_persona(
+    small_case,
+    client_for,
+    subject,
+    manager,
+    outsider,  # noqa: ANN001
+) -> None:
+    run = runs.start_draft_run(case=small_case, by=subject)
+    progress = f"/handover/cases/{small_case.pk}/draft/progress/"
+    mine = client_for(subject).get(progress).content.decode()
+    assert "<progress" in mine and "every 2s" in mine and "Cancel" in mine
+    theirs = client_for(manager).get(progress).content.decode()
+    assert "<progress" in theirs and "Cancel" not in theirs
+    assert client_for(outsider).get(progress).status_code == 404
+    assert client_for(subject).post(progress).status_code == 405
+
+    runner.run_draft(run_id=run.pk)
+    done = client_for(subject).get(progress).content.decode()
+    assert "Draft again" in done and "every 2s" not in done
+    title = DraftTopic.objects.filter(run=run).first().title
+    assert title not in client_for(manager).get(progress).content.decode()
+    topics_page = f"/handover/cases/{small_case.pk}/draft/topics/"
+    assert title in client_for(subject).get(topics_page).content.decode()
+    assert client_for(manager).get(topics_page).status_code == 404
+    topic = DraftTopic.objects.filter(run=run).first()
+    edited = client_for(subject).post(
+        f"/handover/cases/{small_case.pk}/draft/topics/edit/",
+        {"action": "rename", "topic": topic.pk, "title": "Renamed here"},
+    )
+    assert edited.status_code == 302
+    assert DraftTopic.objects.get(pk=topic.pk).title == "Renamed here"
+    bad = client_for(subject).post(
+        f"/handover/cases/{small_case.pk}/draft/topics/edit/", {"action": "merge", "topics": "x"}
+    )
+    assert bad.status_code == 302
+    assert (
+        client_for(manager).post(f"/handover/cases/{small_case.pk}/draft/start/").status_code == 404
+    )
