@@ -113,7 +113,7 @@ def move_threads(
                 position=(last.position + 1) if last else 0,
             )
         DraftThread.objects.filter(pk__in=[row.pk for row in threads]).update(topic=to_topic)
-        affected = (sources | {to_topic.pk}) - set()
+        affected = sources | {to_topic.pk}
         emptied = [
             pk
             for pk in sources
