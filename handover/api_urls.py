@@ -5,6 +5,7 @@ from django.urls import path
 from handover import api
 from handover.cases import api as case_api
 from handover.consent import api as consent_api
+from handover.drafting import api as drafting_api
 from handover.drafting import review_api as draft_api
 from handover.rights import api as rights_api
 
@@ -65,4 +66,30 @@ urlpatterns = [
         name="interview-answer",
     ),
     path("purges/<int:job_id>/", consent_api.PurgeJobDetailApi.as_view(), name="purge-detail"),
+    # Drafting: runs and the draft's topics.
+    path("cases/<int:case_id>/drafts/", drafting_api.DraftRunListApi.as_view(), name="draft-list"),
+    path("drafts/<int:run_id>/", drafting_api.DraftRunDetailApi.as_view(), name="draft-detail"),
+    path(
+        "drafts/<int:run_id>/cancel/", drafting_api.DraftRunCancelApi.as_view(), name="draft-cancel"
+    ),
+    path(
+        "drafts/<int:run_id>/topics/",
+        drafting_api.DraftTopicListApi.as_view(),
+        name="draft-topics",
+    ),
+    path(
+        "drafts/<int:run_id>/topics/merge/",
+        drafting_api.DraftTopicMergeApi.as_view(),
+        name="draft-topics-merge",
+    ),
+    path(
+        "drafts/<int:run_id>/topics/move/",
+        drafting_api.DraftTopicMoveApi.as_view(),
+        name="draft-topics-move",
+    ),
+    path(
+        "drafts/<int:run_id>/topics/<int:topic_id>/rename/",
+        drafting_api.DraftTopicRenameApi.as_view(),
+        name="draft-topic-rename",
+    ),
 ]

@@ -4,6 +4,7 @@ from handover import views
 from handover.cases import views as case_views
 from handover.consent import views as consent_views
 from handover.drafting import review_views as draft_views
+from handover.drafting import views as drafting_views
 from handover.privacy import views as privacy_views
 from handover.rights import access_views
 from handover.rights import views as rights_views
@@ -134,6 +135,20 @@ urlpatterns = [
         "interview/<int:question_id>/answer/",
         draft_views.interview_answer,
         name="interview-answer",
+    ),
+    # Drafting: progress, start and cancel, the draft's topics
+    path(
+        "cases/<int:case_id>/draft/progress/",
+        drafting_views.draft_progress,
+        name="draft-progress",
+    ),
+    path("cases/<int:case_id>/draft/start/", drafting_views.draft_start, name="draft-start"),
+    path("drafts/<int:run_id>/cancel/", drafting_views.draft_cancel, name="draft-cancel"),
+    path("cases/<int:case_id>/draft/topics/", drafting_views.draft_topics, name="draft-topics"),
+    path(
+        "cases/<int:case_id>/draft/topics/edit/",
+        drafting_views.draft_topics_edit,
+        name="draft-topics-edit",
     ),
     # Sign-in by a one-time link to the subject's personal address
     path("access/", access_views.access_request, name="access-request"),

@@ -1,4 +1,4 @@
-"""Drafting fixtures: a real Slack export consented for publishing, and a small draft of it.
+"""Drafting fixtures: the real Slack export shared for publishing, and a small draft of it.
 
 The draft's rows are written directly (the drafting runner is tested on its own): two
 topic sections of a succeeded run, each sentence citing consented messages of a thread.
@@ -7,6 +7,7 @@ topic sections of a succeeded run, each sentence citing consented messages of a 
 from dataclasses import dataclass
 
 import pytest
+from django.db.models import Count
 from django.utils import timezone
 
 from handover.consent import services as consent_services
@@ -132,3 +133,39 @@ def build_draft(case, subject) -> DraftFixture:  # noqa: ANN001
 def draft(case, subject, slack_import) -> DraftFixture:  # noqa: ANN001
     """A succeeded run's two topic sections over the consented Slack export."""
     return build_draft(case, subject)
+
+
+def share_for_publishing(case, subject, conversation_ids) -> None:  # noqa: ANN001
+    consent_services.record_consent(
+        case=case, by=subject, purposes=[Purpose.PUBLISH], conversation_ids=list(conversation_ids)
+    )
+    privacy_services.prepare_case_messages(case_id=case.pk)
+
+
+def conversations_by_size(subject) -> list[int]:  # noqa: ANN001
+    """The subject's conversations, smallest first (tests share a few to stay quick)."""
+    rows = (
+        Conversation.objects.filter(owner=subject)
+        .annotate(size=Count("messages"))
+        .filter(size__gt=0)
+        .order_by("size", "pk")
+    )
+    return list(rows.values_list("pk", flat=True))
+
+
+@pytest.fixture
+def shared_case(case, subject, slack_import):  # noqa: ANN001, ANN201
+    """The case with every conversation but the largest shared for publishing."""
+    ids = conversations_by_size(subject)
+    share_for_publishing(case, subject, ids[:-1])
+    case.refresh_from_db()
+    case.unshared_conversation_id = ids[-1]
+    return case
+
+
+@pytest.fixture
+def small_case(case, subject, slack_import):  # noqa: ANN001, ANN201
+    """The case with its eight smallest conversations shared for publishing (quick runs)."""
+    share_for_publishing(case, subject, conversations_by_size(subject)[:8])
+    case.refresh_from_db()
+    return case
