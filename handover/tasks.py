@@ -1,6 +1,11 @@
 """Celery's entry point for handover (autodiscovery imports ``<app>.tasks``): each room's tasks."""
 
 from handover.consent.tasks import run_purge_job_task, sweep_purge_jobs_task
+from handover.drafting.tasks import (
+    rewrite_topics_task,
+    run_draft_task,
+    sweep_stale_draft_runs_task,
+)
 from handover.imports.tasks import (
     delete_expired_uploads_task,
     import_source_task,
@@ -19,8 +24,11 @@ __all__ = [
     "delete_expired_uploads_task",
     "import_source_task",
     "prepare_case_messages_task",
+    "rewrite_topics_task",
+    "run_draft_task",
     "run_purge_job_task",
     "sweep_purge_jobs_task",
+    "sweep_stale_draft_runs_task",
     "sweep_stale_data_exports_task",
     "sweep_stale_imports_task",
 ]

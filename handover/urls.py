@@ -3,6 +3,8 @@ from django.urls import path
 from handover import views
 from handover.cases import views as case_views
 from handover.consent import views as consent_views
+from handover.drafting import review_views as draft_views
+from handover.drafting import views as drafting_views
 from handover.privacy import views as privacy_views
 from handover.publishing import views as publishing_views
 from handover.rights import access_views
@@ -99,6 +101,68 @@ urlpatterns = [
         name="out-of-scope-include",
     ),
     path("cases/<int:case_id>/me/", privacy_views.subject_people, name="subject-people"),
+    # The draft's review, its sources, and the interview
+    path("cases/<int:case_id>/draft/", draft_views.draft_review, name="draft-review"),
+    path(
+        "cases/<int:case_id>/draft/completeness/",
+        draft_views.draft_completeness,
+        name="draft-completeness",
+    ),
+    path(
+        "cases/<int:case_id>/draft/threads/<int:thread_id>/withdraw/",
+        draft_views.thread_withdraw,
+        name="draft-thread-withdraw",
+    ),
+    path(
+        "cases/<int:case_id>/sources/<int:message_id>/",
+        draft_views.draft_source,
+        name="draft-source",
+    ),
+    path(
+        "draft/sentences/<int:sentence_id>/edit/",
+        draft_views.sentence_edit,
+        name="draft-sentence-edit",
+    ),
+    path(
+        "draft/sentences/<int:sentence_id>/status/",
+        draft_views.sentence_status,
+        name="draft-sentence-status",
+    ),
+    path(
+        "draft/sections/<int:section_id>/status/",
+        draft_views.section_status,
+        name="draft-section-status",
+    ),
+    path(
+        "draft/sections/<int:section_id>/title/",
+        draft_views.section_rename,
+        name="draft-section-rename",
+    ),
+    path(
+        "draft/sections/<int:section_id>/comments/",
+        draft_views.section_comment,
+        name="draft-section-comment",
+    ),
+    path("cases/<int:case_id>/interview/", draft_views.interview_page, name="interview"),
+    path(
+        "interview/<int:question_id>/answer/",
+        draft_views.interview_answer,
+        name="interview-answer",
+    ),
+    # Drafting: progress, start and cancel, the draft's topics
+    path(
+        "cases/<int:case_id>/draft/progress/",
+        drafting_views.draft_progress,
+        name="draft-progress",
+    ),
+    path("cases/<int:case_id>/draft/start/", drafting_views.draft_start, name="draft-start"),
+    path("drafts/<int:run_id>/cancel/", drafting_views.draft_cancel, name="draft-cancel"),
+    path("cases/<int:case_id>/draft/topics/", drafting_views.draft_topics, name="draft-topics"),
+    path(
+        "cases/<int:case_id>/draft/topics/edit/",
+        drafting_views.draft_topics_edit,
+        name="draft-topics-edit",
+    ),
     # Sign-in by a one-time link to the subject's personal address
     path("access/", access_views.access_request, name="access-request"),
     path("access/mine/", access_views.access_home, name="access-home"),

@@ -251,7 +251,20 @@ def start_drafting(*, case: HandoverCase, by: AbstractBaseUser) -> HandoverCase:
         raise ConsentRequiredError(
             _("Drafting needs your consent to at least one purpose for at least one conversation.")
         )
-    return transition(case=case, to=State.DRAFTING, by=by)
+    case = transition(case=case, to=State.DRAFTING, by=by)
+    # Drafting from threads needs the consent to publish; without it the interview remains.
+    from handover.drafting.runs import start_draft_run
+    from handover.models import DraftRun
+
+    if (
+        live_grants(case=case, purpose=Purpose.PUBLISH).exists()
+        and case.subject_id == by.pk
+        and not DraftRun.objects.filter(
+            case=case, status__in=[DraftRun.Status.QUEUED, DraftRun.Status.RUNNING]
+        ).exists()
+    ):
+        start_draft_run(case=case, by=by)
+    return case
 
 
 @transaction.atomic

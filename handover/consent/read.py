@@ -25,7 +25,7 @@ for word. Use the raw ``Message`` rows behind it never: they are the import view
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -97,14 +97,23 @@ def in_scope_topics_q() -> Q:
 
 
 def consented_messages(
-    *, purpose: str, case: HandoverCase | int, now: datetime | None = None
+    *,
+    purpose: str,
+    case: HandoverCase | int,
+    now: datetime | None = None,
+    thread_ids: Collection[int] | None = None,
 ) -> QuerySet[PreparedMessage]:
-    """Prepared messages of ``case`` that a live grant for ``purpose`` allows, oldest first."""
+    """Prepared messages of ``case`` that a live grant for ``purpose`` allows, oldest first.
+
+    ``thread_ids`` narrows the result to those threads (a filter only: never wider).
+    """
     case_id = case.pk if isinstance(case, HandoverCase) else case
     grants = live_grants(case=case_id, purpose=purpose, now=now)
+    rows = PreparedMessage.objects.filter(case_id=case_id)
+    if thread_ids is not None:
+        rows = rows.filter(message__thread_id__in=list(thread_ids))
     return (
-        PreparedMessage.objects.filter(case_id=case_id)
-        .filter(covered_q(grants))
+        rows.filter(covered_q(grants))
         .filter(in_scope_topics_q())
         .filter(message_revision=F("message__revision"))
         .select_related("message")
@@ -149,9 +158,18 @@ def _resolve(text: str, subject_name: str, names: dict[str, str]) -> str:
 
 
 def iter_consented_messages(
-    *, purpose: str, case: HandoverCase, now: datetime | None = None, chunk_size: int = 500
+    *,
+    purpose: str,
+    case: HandoverCase,
+    now: datetime | None = None,
+    chunk_size: int = 500,
+    thread_ids: Collection[int] | None = None,
 ) -> Iterator[ConsentedMessage]:
-    """``consented_messages`` as values fit to use, names resolved; streamed in chunks."""
+    """``consented_messages`` as values fit to use, names resolved; streamed in chunks.
+
+    ``thread_ids`` narrows it to those threads (a drafting batch, the review's labels, the
+    citation view's context).
+    """
     now = now or timezone.now()
     attributed = live_grants(case=case.pk, purpose=Purpose.ATTRIBUTE, now=now).exists()
     quoting = live_grants(case=case.pk, purpose=Purpose.QUOTE, now=now).exists()
@@ -162,7 +180,7 @@ def iter_consented_messages(
         else str(anonymous_subject_label(case.language))
     )
     names = _naming_map(case.pk)
-    rows = consented_messages(purpose=purpose, case=case, now=now).only(
+    rows = consented_messages(purpose=purpose, case=case, now=now, thread_ids=thread_ids).only(
         "message_id",
         "case_id",
         "conversation_label",

@@ -15,6 +15,10 @@ from handover.models import (
     CasePseudonym,
     Conversation,
     DeletionReceipt,
+    DraftCitation,
+    DraftSection,
+    DraftSentence,
+    DraftThread,
     PreparedMessage,
     PublishedPage,
     PurgeJob,
@@ -26,11 +30,29 @@ from tests.conftest import WorkerProcess, wait_for
 
 # Every model that holds text derived from consented messages. A later issue that
 # derives more adds its model here and a purge step to the registry.
-DERIVED = (PreparedMessage, Redaction, CasePseudonym, PublishedPage)
+DERIVED = (
+    PreparedMessage,
+    Redaction,
+    CasePseudonym,
+    DraftThread,
+    DraftSection,
+    DraftSentence,
+    DraftCitation,
+    PublishedPage,
+)
+# How a derived row reaches its case, where it has no ``case`` of its own.
+CASE_PATH = {
+    DraftThread: "run__case",
+    DraftSentence: "section__case",
+    DraftCitation: "sentence__section__case",
+}
 
 
 def _derived_counts(case) -> dict[str, int]:  # noqa: ANN001
-    return {model.__name__: model.objects.filter(case=case).count() for model in DERIVED}
+    return {
+        model.__name__: model.objects.filter(**{CASE_PATH.get(model, "case"): case}).count()
+        for model in DERIVED
+    }
 
 
 def _share_and_prepare(case, subject) -> list[int]:  # noqa: ANN001

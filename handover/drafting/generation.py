@@ -1,0 +1,223 @@
+"""The optional rewrite of a draft section by an operator-configured language model.
+
+Off by default. A section's text leaves the machine only when both hold:
+
+- the operator configured an OpenAI-compatible endpoint (``DRAFT_GENERATION_URL``, for
+  example a local model server at ``http://127.0.0.1:8080/v1``), and
+- the subject has a live grant for ``Purpose.EXTERNAL_PROCESSOR`` that covers every
+  message the section cites (checked through ``handover.consent.read``).
+
+What is sent is the section's sentences as the drafter wrote them from the read path
+(redacted, pseudonymised), each with a marker (``[3]``); nothing else of the threads.
+The model must end each sentence it writes with the markers of the sentences it used; a
+sentence without a valid marker is dropped, and the citations of a rewritten sentence
+are those of the sentences it names, so no citation is lost or invented. Sentences the
+subject edited, approved or dropped are left as they are.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from core.services import record_audit_event
+from handover.cases.selectors import is_subject_of
+from handover.consent.read import consented_messages, live_grants
+from handover.errors import CasePermissionError, ConsentRequiredError, HandoverError
+from handover.models import DraftCitation, DraftSection, DraftSentence, Purpose
+
+MARKER = re.compile(r"\[(\d{1,4})\]")
+
+_LANGUAGE_NAMES = {"en": "English", "zh-hans": "Simplified Chinese"}
+
+_SYSTEM_PROMPT = (
+    "You edit handover notes so that a successor can read them easily. Rewrite the "
+    "numbered sentences below in clear, neutral {language}. Keep every fact and add none. "
+    "Do not imitate anyone's voice or style, and do not describe how any person behaves or "
+    "feels. Write one sentence per line, and end each sentence with the markers of the "
+    "numbered sentences it is based on, for example: The release is on Fridays. [2] [5]"
+)
+
+
+class GenerationUnavailableError(HandoverError):
+    """No endpoint is configured, or the subject did not let the processor read this."""
+
+
+class GenerationFailedError(HandoverError):
+    """The endpoint did not answer, or answered something that is not a rewrite."""
+
+
+@dataclass(frozen=True)
+class RewriteResult:
+    """What a rewrite did to a section."""
+
+    sent: int
+    written: int
+    dropped: int
+
+
+def generation_configured() -> bool:
+    """Whether the operator configured an endpoint."""
+    return bool(settings.DRAFT_GENERATION_URL)
+
+
+def _rewritable(section: DraftSection) -> list[DraftSentence]:
+    """The section's sentences a rewrite may replace: proposed, unedited, cited."""
+    sentences = (
+        section.sentences.filter(status=DraftSentence.Status.PROPOSED)
+        .exclude(part=DraftSentence.Part.ANSWER)
+        .prefetch_related("citations")
+        .order_by("position", "id")
+    )
+    return [
+        sentence
+        for sentence in sentences
+        if sentence.text == sentence.original_text and sentence.citations.all()
+    ]
+
+
+def _check_may_send(section: DraftSection, sentences: list[DraftSentence]) -> None:
+    if not generation_configured():
+        raise GenerationUnavailableError(_("No external processor is configured."))
+    case = section.case
+    if not live_grants(case=case, purpose=Purpose.EXTERNAL_PROCESSOR).exists():
+        raise GenerationUnavailableError(
+            _("You have not let the external processor read your conversations.")
+        )
+    cited = {citation.message_id for sentence in sentences for citation in sentence.citations.all()}
+    covered = set(
+        consented_messages(purpose=Purpose.EXTERNAL_PROCESSOR, case=case)
+        .filter(message_id__in=cited)
+        .values_list("message_id", flat=True)
+    )
+    if cited - covered:
+        raise ConsentRequiredError(
+            _(
+                "This section cites conversations you have not let the external processor "
+                "read; it stays as it is."
+            )
+        )
+
+
+def _call_endpoint(*, system: str, user: str) -> str:
+    """One chat completion from the configured endpoint; its text."""
+    url = settings.DRAFT_GENERATION_URL.rstrip("/") + "/chat/completions"
+    body = json.dumps(
+        {
+            "model": settings.DRAFT_GENERATION_MODEL,
+            "temperature": 0,
+            "messages": [
+                {"role": "system", "content": system},
+                {"role": "user", "content": user},
+            ],
+        }
+    ).encode()
+    headers = {"Content-Type": "application/json"}
+    if settings.DRAFT_GENERATION_API_KEY:
+        headers["Authorization"] = f"Bearer {settings.DRAFT_GENERATION_API_KEY}"
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+    try:
+        with urllib.request.urlopen(  # noqa: S310 - the operator's own configured URL
+            request, timeout=settings.DRAFT_GENERATION_TIMEOUT
+        ) as response:
+            payload = json.loads(response.read(settings.DRAFT_GENERATION_MAX_BYTES))
+        return str(payload["choices"][0]["message"]["content"])
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as error:
+        raise GenerationFailedError(
+            _("The external processor did not give a usable answer (%(error)s).")
+            % {"error": type(error).__name__}
+        ) from error
+
+
+def _parse(answer: str, count: int) -> list[tuple[str, list[int]]]:
+    """The answer's sentences with the input numbers (1-based) each names; no marker, no line."""
+    lines = []
+    for raw in answer.splitlines():
+        numbers = [int(n) for n in MARKER.findall(raw) if 1 <= int(n) <= count]
+        text = MARKER.sub("", raw).strip().lstrip("-*• ").strip()
+        if text and numbers:
+            lines.append((text, list(dict.fromkeys(numbers))))
+    return lines
+
+
+def rewrite_section(*, section: DraftSection, by: AbstractBaseUser) -> RewriteResult:
+    """Have the configured processor rewrite ``section``, keeping every citation.
+
+    The subject asks for it. The endpoint is called outside any transaction; the new
+    sentences replace the old ones in one transaction afterwards, each citing the union
+    of the messages its markers name. Raises ``GenerationUnavailableError`` without an
+    endpoint or the external-processor consent (nothing is sent), and
+    ``GenerationFailedError`` when the answer is unusable (nothing is changed).
+    """
+    if not is_subject_of(case=section.case, user=by):
+        raise CasePermissionError(_("Only the person leaving can have a section rewritten."))
+    sentences = _rewritable(section)
+    _check_may_send(section, sentences)
+    if not sentences:
+        return RewriteResult(sent=0, written=0, dropped=0)
+    language = _LANGUAGE_NAMES.get(section.case.language, "English")
+    numbered = "\n".join(
+        f"[{number}] {sentence.text}" for number, sentence in enumerate(sentences, start=1)
+    )
+    answer = _call_endpoint(system=_SYSTEM_PROMPT.format(language=language), user=numbered)
+    parsed = _parse(answer, len(sentences))
+    if not parsed:
+        raise GenerationFailedError(_("The external processor's answer cited nothing."))
+    written = _replace(section=section, sentences=sentences, parsed=parsed, by=by)
+    dropped = sum(1 for line in answer.splitlines() if line.strip()) - written
+    return RewriteResult(sent=len(sentences), written=written, dropped=max(0, dropped))
+
+
+@transaction.atomic
+def _replace(
+    *,
+    section: DraftSection,
+    sentences: list[DraftSentence],
+    parsed: list[tuple[str, list[int]]],
+    by: AbstractBaseUser,
+) -> int:
+    # The subject may have changed a sentence while the endpoint answered: those stay.
+    current = {
+        s.pk for s in _rewritable(DraftSection.objects.select_for_update().get(pk=section.pk))
+    }
+    if any(sentence.pk not in current for sentence in sentences):
+        raise GenerationFailedError(_("The section changed while it was being rewritten."))
+    new_citations = []
+    for text, numbers in parsed:
+        sources = [sentences[number - 1] for number in numbers]
+        first = sources[0]
+        sentence = DraftSentence.objects.create(
+            section=section,
+            part=first.part,
+            position=first.position,
+            text=text,
+            original_text=text,
+            details=first.details if len(sources) == 1 else {},
+        )
+        message_ids = list(
+            dict.fromkeys(c.message_id for source in sources for c in source.citations.all())
+        )
+        new_citations += [
+            DraftCitation(sentence=sentence, message_id=message_id, position=index)
+            for index, message_id in enumerate(message_ids)
+        ]
+    DraftCitation.objects.bulk_create(new_citations)
+    DraftSentence.objects.filter(pk__in=[s.pk for s in sentences]).delete()
+    section.rewritten = True
+    section.save(update_fields=["rewritten", "updated_at"])
+    record_audit_event(
+        actor=by,
+        action="drafting.section_rewritten",
+        target=section,
+        scope=f"case:{section.case_id}",
+        details={"sent": len(sentences), "written": len(parsed)},
+    )
+    return len(parsed)
