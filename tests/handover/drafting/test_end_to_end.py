@@ -38,7 +38,9 @@ from tests.handover.consent.test_read_path import _third_party_identifiers
 from wiki import services as wiki
 from wiki.models import Page, Revision, Role
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.broker]
+# Not marked "broker": the worker tests of each room already run again through Redis, and
+# this one is long; it runs once, on the configured broker.
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
