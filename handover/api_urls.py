@@ -7,6 +7,7 @@ from handover.cases import api as case_api
 from handover.consent import api as consent_api
 from handover.drafting import api as drafting_api
 from handover.drafting import review_api as draft_api
+from handover.publishing import api as publishing_api
 from handover.rights import api as rights_api
 
 app_name = "handover"
@@ -45,6 +46,26 @@ urlpatterns = [
         "cases/<int:case_id>/consent/withdraw/",
         consent_api.ConsentWithdrawApi.as_view(),
         name="consent-withdraw",
+    ),
+    path(
+        "cases/<int:case_id>/publish/",
+        publishing_api.PublishCaseApi.as_view(),
+        name="publish-case",
+    ),
+    path(
+        "cases/<int:case_id>/published/",
+        publishing_api.PublishedPageListApi.as_view(),
+        name="published-pages",
+    ),
+    path(
+        "cases/<int:case_id>/pages/",
+        publishing_api.PageReassignmentListApi.as_view(),
+        name="page-reassignments",
+    ),
+    path(
+        "cases/<int:case_id>/pages/<int:reassignment_id>/",
+        publishing_api.PageReassignmentActionApi.as_view(),
+        name="page-reassignment-action",
     ),
     # The draft's review and the interview
     path("cases/<int:case_id>/draft/", draft_api.DraftApi.as_view(), name="draft"),

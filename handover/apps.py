@@ -49,3 +49,13 @@ class HandoverConfig(AppConfig):
                 run=drafting_purge.purge_draft_threads,
             )
         )
+        # Published handover pages: after the copies they were written from.
+        from handover.publishing import services as publishing
+
+        register_purge_step(
+            PurgeStep(
+                name="handover.published_pages",
+                label=_("Published handover pages and every revision of them"),
+                run=publishing.purge_published_pages,
+            )
+        )

@@ -6,6 +6,7 @@ from handover.consent import views as consent_views
 from handover.drafting import review_views as draft_views
 from handover.drafting import views as drafting_views
 from handover.privacy import views as privacy_views
+from handover.publishing import views as publishing_views
 from handover.rights import access_views
 from handover.rights import views as rights_views
 
@@ -51,6 +52,18 @@ urlpatterns = [
         "cases/<int:case_id>/steps/<slug:action>/",
         case_views.case_transition,
         name="case-transition",
+    ),
+    # Publishing into the wiki, and the subject's pages passed on
+    path("cases/<int:case_id>/publish/", publishing_views.publish_case, name="publish-case"),
+    path(
+        "cases/<int:case_id>/pages/",
+        publishing_views.page_reassignments,
+        name="page-reassignments",
+    ),
+    path(
+        "cases/<int:case_id>/pages/<int:reassignment_id>/<slug:action>/",
+        publishing_views.page_reassignment_action,
+        name="page-reassignment-action",
     ),
     # Consent (the subject's own)
     path("cases/<int:case_id>/consent/", consent_views.consent_form, name="consent-form"),

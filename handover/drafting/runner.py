@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 # Characters of a message that are embedded (the model reads a few hundred tokens).
 EMBED_CHARS = 2000
+# Texts the model encodes at once (bench/drafting.py times the raw encode with the same).
+EMBED_BATCH_SIZE = 32
 CENTRAL_MESSAGES = 5
 REPRESENTATIVE_MESSAGES = 12
 
@@ -91,7 +93,8 @@ def _hold(run_id: int, token: str) -> DraftRun:
     return run
 
 
-def _embed_text(message: ConsentedMessage) -> str:
+def embedding_text(message: ConsentedMessage) -> str:
+    """What of a message is embedded: its text (or subject line), cut at ``EMBED_CHARS``."""
     text = message.text.strip() or message.subject_line.strip()
     return text[:EMBED_CHARS]
 
@@ -133,8 +136,8 @@ def _read_batch(case: HandoverCase, thread_ids: list[int]) -> list[DraftThread]:
     if not grouped:
         return []
     order = [thread_id for thread_id in thread_ids if thread_id in grouped]
-    texts = [_embed_text(message) for thread_id in order for message in grouped[thread_id]]
-    vectors = np.asarray(embed_texts(texts), dtype=np.float32)
+    texts = [embedding_text(message) for thread_id in order for message in grouped[thread_id]]
+    vectors = np.asarray(embed_texts(texts, batch_size=EMBED_BATCH_SIZE), dtype=np.float32)
     rows = []
     start = 0
     for thread_id in order:

@@ -46,6 +46,7 @@ from wiki.services.ownership import (
 )
 from wiki.services.pages import create_page, create_page_from_template
 from wiki.services.presence import leave_presence, touch_presence
+from wiki.services.purge import purge_pages
 from wiki.services.revisions import PublishResult, edit_section, publish_revision, restore_revision
 from wiki.services.spaces import SPACE_KEY_RE, create_space, set_space_role, update_space
 from wiki.services.templates import create_template, fill_template
@@ -87,6 +88,7 @@ __all__ = [
     "create_page_from_template",
     "touch_presence",
     "leave_presence",
+    "purge_pages",
     "PublishResult",
     "publish_revision",
     "edit_section",

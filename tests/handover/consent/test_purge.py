@@ -20,6 +20,7 @@ from handover.models import (
     DraftSentence,
     DraftThread,
     PreparedMessage,
+    PublishedPage,
     PurgeJob,
     Purpose,
     Redaction,
@@ -37,6 +38,7 @@ DERIVED = (
     DraftSection,
     DraftSentence,
     DraftCitation,
+    PublishedPage,
 )
 # How a derived row reaches its case, where it has no ``case`` of its own.
 CASE_PATH = {
