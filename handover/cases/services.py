@@ -313,11 +313,24 @@ def destroy_pseudonym_key(*, case: HandoverCase) -> None:
     )
 
 
+def publish_pages(*, case: HandoverCase, by: AbstractBaseUser) -> HandoverCase:
+    """The case page's "publish" step: the approved sections become wiki pages, then the state.
+
+    Publishing is the publishing room's (``handover.publishing.services.publish_case``),
+    which moves the case itself; the state never changes without the pages.
+    """
+    from handover.publishing.services import publish_case
+
+    publish_case(case=case, by=by)
+    case.refresh_from_db(fields=["state", "state_changed_at"])
+    return case
+
+
 # The steps a person can take on a case page or through the API, by their URL name.
 STEPS = {
     "start-drafting": start_drafting,
     "submit-review": submit_for_review,
     "return-drafting": return_to_drafting,
-    "publish": mark_published,
+    "publish": publish_pages,
     "close": close_case,
 }

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from core.models import AuditEvent
+from handover.cases import services as case_services
 from handover.consent import services as consent_services
 from handover.errors import CasePermissionError, ConsentRequiredError, HandoverError
 from handover.models import DeletionReceipt, DraftSection, HandoverCase, PublishedPage, Purpose
@@ -233,3 +234,19 @@ def test_withdrawing_attribution_purges_pages_that_named_the_subject(
     assert not Revision.objects.filter(body__contains="Dana Leaving").exists()
     rows = services.publish_case(case=ready_case, by=subject)
     assert rows[0].page.title == "Handover: a departing colleague"
+
+
+def test_the_case_pages_publish_step_publishes_the_pages(draft, ready_case, subject) -> None:  # noqa: ANN001
+    sections = DraftSection.objects.filter(case=ready_case)
+    approved = list(
+        sections.filter(status=DraftSection.Status.APPROVED).values_list("pk", flat=True)
+    )
+    sections.update(status=DraftSection.Status.PROPOSED)
+    with pytest.raises(HandoverError, match="Nothing to publish"):
+        case_services.STEPS["publish"](case=ready_case, by=subject)
+    ready_case.refresh_from_db()
+    assert ready_case.state == HandoverCase.State.REVIEW and not Page.objects.exists()
+    sections.filter(pk__in=approved).update(status=DraftSection.Status.APPROVED)
+    case_services.STEPS["publish"](case=ready_case, by=subject)
+    assert ready_case.state == HandoverCase.State.PUBLISHED
+    assert PublishedPage.objects.filter(case=ready_case, is_root=False).exists()
