@@ -83,18 +83,8 @@ REDUNDANT = 0.5  # Jaccard overlap above which two sentences say the same thing
 
 # --- Words Tacit adds itself -------------------------------------------------------
 #
-# The English words are gettext message ids, translated under the case's language.
-# Until the catalogue has them, the Chinese words below stand in.
-
-_ZH = {
-    "Ask %(name)s about %(topic)s": "关于%(topic)s，可以问%(name)s",
-    "Ask %(name)s": "可以问%(name)s",
-    "Recurring about every day: %(phrase)s": "大约每天一次：%(phrase)s",
-    "Recurring about every week: %(phrase)s": "大约每周一次：%(phrase)s",
-    "Recurring about every two weeks: %(phrase)s": "大约每两周一次：%(phrase)s",
-    "Recurring about every month: %(phrase)s": "大约每月一次：%(phrase)s",
-    "Untitled topic": "未命名主题",
-}
+# The English words are gettext message ids, translated under the case's language by the
+# catalogue in locale/.
 
 
 def _is_chinese(language: str) -> bool:
@@ -102,11 +92,9 @@ def _is_chinese(language: str) -> bool:
 
 
 def _say(msgid: str, language: str, **values: str) -> str:
-    """``msgid`` in ``language`` (gettext first, the built-in Chinese words second)."""
+    """``msgid`` in ``language``, with ``values`` filled in."""
     with translation.override(language):
         words = gettext(msgid)
-    if words == msgid and _is_chinese(language):
-        words = _ZH.get(msgid, msgid)
     return words % values if values else words
 
 
