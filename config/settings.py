@@ -335,6 +335,12 @@ EMBEDDING_DEVICE = env_str("EMBEDDING_DEVICE", "cpu")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+# --- Questions and answers -------------------------------------------------------------------
+
+# HNSW candidates per vector query (at least as many as asked for): 100 keeps recall at
+# that of an exact scan on the benchmark data (../shared/PLATFORM.md).
+QA_HNSW_EF_SEARCH = env_int("QA_HNSW_EF_SEARCH", 100, minimum=10, maximum=1000)
+
 # --- Wiki ------------------------------------------------------------------------------------
 
 WIKI_ATTACHMENT_MAX_BYTES = env_int("WIKI_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1)

@@ -10,3 +10,8 @@ class QaConfig(AppConfig):
         from qa.health import check_embedding_model
 
         register_check("embedding_model", check_embedding_model)
+
+        from qa.receivers import on_pages_changed
+        from wiki.hooks import pages_changed
+
+        pages_changed.connect(on_pages_changed, dispatch_uid="qa.index_pages")

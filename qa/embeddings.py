@@ -63,28 +63,32 @@ def embedding_model_info() -> EmbeddingModelInfo:
     return EmbeddingModelInfo(name=str(name), path=str(root), dimension=dimension)
 
 
-_model: "SentenceTransformer | None" = None
+_models: dict[str, "SentenceTransformer"] = {}
 
 
-def get_embedding_model() -> "SentenceTransformer":
-    """The process-wide model, loaded on first use from the local folder."""
-    global _model
-    if _model is None:
+def get_embedding_model(path: str | None = None) -> "SentenceTransformer":
+    """The process-wide model at ``path`` (default: the configured one), loaded on first use
+    from the local folder. While a new model's index is built, the old one still answers."""
+    key = str(path or settings.EMBEDDING_MODEL)
+    model = _models.get(key)
+    if model is None:
         with _load_lock:
-            if _model is None:
+            model = _models.get(key)
+            if model is None:
                 from sentence_transformers import SentenceTransformer
 
-                _model = SentenceTransformer(
-                    str(settings.EMBEDDING_MODEL),
-                    device=settings.EMBEDDING_DEVICE,
-                    local_files_only=True,
+                model = SentenceTransformer(
+                    key, device=settings.EMBEDDING_DEVICE, local_files_only=True
                 )
-    return _model
+                _models[key] = model
+    return model
 
 
-def embed_texts(texts: list[str], *, batch_size: int = 32) -> "np.ndarray":
+def embed_texts(
+    texts: list[str], *, batch_size: int = 32, model_path: str | None = None
+) -> "np.ndarray":
     """Normalised embeddings of ``texts``, one row per text."""
-    model = get_embedding_model()
+    model = get_embedding_model(model_path)
     return model.encode(
         texts,
         batch_size=batch_size,

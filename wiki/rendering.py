@@ -783,3 +783,62 @@ def replace_section(source: str, index: int, new_text: str) -> str:
     if replacement and not replacement.endswith("\n") and end < len(lines):
         replacement += "\n"
     return "".join(lines[:start]) + replacement + "".join(lines[end:])
+
+
+# --- Plain text by heading ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextBlock:
+    """The plain text under one heading (up to the next heading of any level).
+
+    ``heading`` is empty for the text before the first heading; ``anchor`` is the heading's
+    HTML id on the rendered page; ``path`` is the heading and its parents, outermost first.
+    """
+
+    heading: str
+    anchor: str
+    level: int
+    path: tuple[str, ...]
+    text: str
+
+
+def plain_text_blocks(source: str) -> list[TextBlock]:
+    """A page's text as plain-text blocks, one per heading, from the same parse as rendering.
+
+    Paragraphs, list items, table cells, quotes and code keep their words (a wikilink its
+    label); raw HTML is left out. Blocks without text are left out, except a heading's own.
+    """
+    tokens, _env = _parse(_normalise_newlines(source))
+    blocks: list[TextBlock] = []
+    parents: list[tuple[int, str]] = []
+    heading, anchor, level = "", "", 0
+    lines: list[str] = []
+
+    def flush() -> None:
+        text = "\n".join(line for line in lines if line)
+        if text or heading:
+            path = tuple(title for _level, title in parents)
+            blocks.append(TextBlock(heading, anchor, level, path, text))
+        lines.clear()
+
+    skip_next_inline = False
+    for idx, token in enumerate(tokens):
+        if token.type == "heading_open":
+            flush()
+            level = int(token.tag[1])
+            heading = _inline_text(tokens[idx + 1].children)
+            anchor = str(token.attrGet("id") or "")
+            while parents and parents[-1][0] >= level:
+                parents.pop()
+            parents.append((level, heading))
+            skip_next_inline = True
+        elif token.type == "inline":
+            if skip_next_inline:
+                skip_next_inline = False
+                continue
+            lines.append(_inline_text(token.children))
+        elif token.type in ("fence", "code_block"):
+            lines.append(token.content.strip())
+    flush()
+    return blocks

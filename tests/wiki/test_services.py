@@ -179,8 +179,9 @@ def test_trash_and_undelete(space, wiki_page, teammate, django_capture_on_commit
     assert wiki_page.is_deleted
     with pytest.raises(__import__("django.http").http.Http404):
         selectors.get_page_for_user(user=teammate, space_key="platform", path=wiki_page.path)
-    # The request schedules the re-render of linking pages; this is what the worker runs.
-    assert len(scheduled) == 1
+    # The request schedules the re-render of linking pages (this is what the worker runs)
+    # and tells the wiki's hooks the page changed.
+    assert len(scheduled) == 2
     rerender_pages_linking_to(space_id=space.pk, titles=[wiki_page.title])
     source.refresh_from_db()
     assert "wikilink-missing" in source.current_revision.rendered_html

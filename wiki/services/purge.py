@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from core.services import record_audit_event
 from wiki.errors import PageHasChildrenError
+from wiki.hooks import announce_pages_changed
 from wiki.models import Attachment, Page, Revision, Space
 from wiki.services.indexing import schedule_rerender_linking_to
 
@@ -73,6 +74,7 @@ def purge_pages(*, pages: Iterable[Page], reason: str) -> int:
     Revision.objects.filter(page_id__in=found).delete()
     for page in sorted(locked, key=_depth, reverse=True):
         Page.objects.filter(pk=page.pk).delete()
+    announce_pages_changed(found)
     for storage, name in files:
         transaction.on_commit(lambda storage=storage, name=name: storage.delete(name))
     for space_id, ids in per_space.items():

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from core.services import record_audit_event
 from wiki.errors import ConflictError, PageDeletedError, WikiError
+from wiki.hooks import announce_pages_changed
 from wiki.merge import merge_texts
 from wiki.models import (
     Page,
@@ -68,6 +69,7 @@ def _append_revision(
     page.updated_at = revision.created_at
     _sync_links(page, rendered.links, targets)
     _index(page, body, revision=revision)
+    announce_pages_changed([page.pk])
     from wiki.tasks import notify_watchers_task
 
     transaction.on_commit(lambda: notify_watchers_task.delay(revision.pk))

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from core.services import record_audit_event
 from wiki.errors import InvalidMoveError, PageDeletedError, PageHasChildrenError
+from wiki.hooks import announce_pages_changed
 from wiki.models import (
     Page,
     PageLink,
@@ -50,6 +51,7 @@ def _relocate(page: Page, parent: Page | None, slug: str, path: str) -> None:
         else:
             each.save(update_fields=["path"])
     page.parent, page.slug, page.path = parent, slug, path
+    announce_pages_changed(each.pk for each in moved)
     # Old URLs redirect, but pages that link here should point at the new ones directly.
     schedule_rerender_pages(
         PageLink.objects.filter(to_page__in=[each.pk for each in moved]).values_list(
@@ -95,6 +97,7 @@ def rename_page(*, page: Page, by: AbstractBaseUser, new_title: str) -> Page:
         _relocate(page, page.parent, slug, path)
     body = page.current_revision.body if page.current_revision_id else ""
     _index(page, body)
+    announce_pages_changed([page.pk])
     for source in linking:
         # A page that links to itself was renamed above; reload what may have changed.
         source.refresh_from_db(fields=["current_revision", "title", "slug", "path"])
@@ -172,6 +175,7 @@ def delete_page(*, page: Page, by: AbstractBaseUser) -> Page:
     page.deleted_at = timezone.now()
     page.deleted_by = by
     page.save(update_fields=["deleted_at", "deleted_by"])
+    announce_pages_changed([page.pk])
     schedule_rerender_linking_to(page.space, [page.title])
     record_audit_event(
         actor=by,
@@ -204,6 +208,7 @@ def undelete_page(*, page: Page, by: AbstractBaseUser) -> Page:
     page.deleted_by = None
     page.save(update_fields=["deleted_at", "deleted_by", "slug", "path"])
     PageRedirect.objects.filter(space=page.space, old_path=page.path).delete()
+    announce_pages_changed([page.pk])
     schedule_rerender_linking_to(page.space, [page.title])
     record_audit_event(
         actor=by,

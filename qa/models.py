@@ -1,0 +1,177 @@
+"""The Q&A index: passages (chunks) of wiki pages and of consented threads, their vectors
+under each embedding model, and the keyword postings BM25 ranks them by."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from pgvector.django import VectorField
+
+
+class EmbeddingIndex(models.Model):
+    """The vectors of every chunk under one embedding model.
+
+    One index is ``active`` and answers queries. Changing the model builds a new index
+    (``building``) in the background while the old one keeps answering; when it has
+    every chunk it becomes active and the old one is ``retired`` and its vectors dropped.
+    """
+
+    class Status(models.TextChoices):
+        BUILDING = "building", _("Building")
+        ACTIVE = "active", _("Active")
+        RETIRED = "retired", _("Retired")
+
+    model_name = models.CharField(max_length=300)
+    model_path = models.CharField(max_length=1000)
+    dimension = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.BUILDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"], condition=Q(status="active"), name="qa_one_active_index"
+            ),
+            models.UniqueConstraint(
+                fields=["status"], condition=Q(status="building"), name="qa_one_building_index"
+            ),
+            models.CheckConstraint(
+                condition=Q(dimension__gt=0) & Q(dimension__lte=16000), name="qa_index_dimension"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model_name} ({self.dimension}, {self.status})"
+
+    @property
+    def hnsw_index_name(self) -> str:
+        return f"qa_embedding_hnsw_{self.pk}"
+
+
+class Chunk(models.Model):
+    """One passage the Q&A answers from, with what decides who may see it.
+
+    A page chunk is a heading section of a wiki page (the page title prefixed); who
+    may read it is decided by the page, live: its space's roles and whether it is
+    deleted. A thread chunk is consented thread content the handover app pushed, with
+    its consent as metadata: the grant it came under, the purpose, the expiry and the
+    space whose readers may see it; ``searchable`` goes false in the same transaction
+    as a withdrawal, and the ledger's purge deletes the row.
+    """
+
+    class Kind(models.TextChoices):
+        PAGE = "page", _("Wiki page")
+        THREAD = "thread", _("Thread")
+
+    # The consent purpose under which thread chunks may be searched (the ledger's "index").
+    QA_PURPOSE = "index"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # "page:<id>" or what the pusher names its source; chunks of one source share it.
+    source_key = models.CharField(max_length=200)
+    ordinal = models.PositiveIntegerField(default=0)
+    space = models.ForeignKey("wiki.Space", on_delete=models.CASCADE, related_name="+")
+    # SET_NULL, not CASCADE: a purged page leaves its chunks for the indexer to remove, so
+    # the keyword statistics are corrected with them; a chunk without a page never matches.
+    page = models.ForeignKey(
+        "wiki.Page", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    title = models.CharField(max_length=300)
+    heading = models.CharField(max_length=300, blank=True)
+    anchor = models.CharField(max_length=300, blank=True)
+    text = models.TextField()
+    # What is embedded and keyword-indexed: the text with its title (and headings) prefixed.
+    embed_text = models.TextField()
+    url = models.CharField(max_length=1000, blank=True)
+    owner_label = models.CharField(max_length=300, blank=True)
+    language = models.CharField(max_length=16, blank=True)
+    source_updated_at = models.DateTimeField(null=True, blank=True)
+    # Consent metadata of a thread chunk (blank for a page chunk).
+    consent_key = models.CharField(max_length=100, blank=True)
+    purpose = models.CharField(max_length=32, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    searchable = models.BooleanField(default=True)
+    # Keyword terms in the chunk (its BM25 document length).
+    length = models.PositiveIntegerField(default=0)
+    # Hash of what was embedded: an unchanged chunk keeps its vectors on reindex.
+    content_sha256 = models.CharField(max_length=64)
+    indexed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["source_key", "ordinal"]
+        indexes = [
+            models.Index(fields=["page"], name="qa_chunk_page_idx"),
+            models.Index(fields=["consent_key"], name="qa_chunk_consent_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["source_key", "ordinal"], name="qa_chunk_unique"),
+            models.CheckConstraint(
+                condition=Q(kind="page", consent_key="")
+                | Q(kind="thread", page__isnull=True) & ~Q(consent_key="") & ~Q(purpose=""),
+                name="qa_chunk_kind_fields",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_key}#{self.ordinal}"
+
+
+class ChunkEmbedding(models.Model):
+    """A chunk's vector under one index (untyped: each index has its own dimension and an
+    HNSW index of its own over ``embedding::vector(<dimension>)``)."""
+
+    chunk = models.ForeignKey(Chunk, on_delete=models.CASCADE, related_name="embeddings")
+    index = models.ForeignKey(EmbeddingIndex, on_delete=models.CASCADE, related_name="+")
+    content_sha256 = models.CharField(max_length=64)
+    embedding = VectorField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["index", "chunk"], name="qa_embedding_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"chunk {self.chunk_id} in index {self.index_id}"
+
+
+class Term(models.Model):
+    """A keyword lexeme (stemmed English, or a Chinese character pair) and in how many
+    chunks it occurs: BM25's document frequency, kept up to date by the indexer."""
+
+    text = models.CharField(max_length=200, unique=True)
+    document_frequency = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Posting(models.Model):
+    """How often a term occurs in a chunk."""
+
+    pk = models.CompositePrimaryKey("term", "chunk")
+    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="+")
+    chunk = models.ForeignKey(Chunk, on_delete=models.CASCADE, related_name="postings")
+    frequency = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["chunk"], name="qa_posting_chunk_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.term_id} in {self.chunk_id}: {self.frequency}"
+
+
+class CorpusStats(models.Model):
+    """The keyword index's totals, one row: BM25's N and average document length."""
+
+    singleton = models.BooleanField(primary_key=True, default=True)
+    chunks = models.BigIntegerField(default=0)
+    total_length = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(singleton=True), name="qa_stats_singleton")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.chunks} chunks"

@@ -1,0 +1,178 @@
+"""Hybrid retrieval: vector and keyword candidates, each found by one SQL query with the
+access filter inside it, fused by reciprocal rank fusion.
+
+The access filter (``_visible_sql``) is the one place that decides which chunks a person
+may be answered from: a page chunk while its page is live, in the space the chunk was
+indexed under, and that space is readable to them (the wiki's own rule,
+``readable_spaces_q``); a thread chunk while it is searchable (not withdrawn), its consent
+is for Q&A and has not expired, and its space is readable to them. Anything else, and
+any chunk for an anonymous person, is left out: it fails closed.
+
+Keyword ranking is BM25 over the postings the indexer keeps (term frequencies, document
+lengths, document frequencies), computed by one aggregate query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection, transaction
+
+from qa.keywords import terms_of_question
+from qa.models import Chunk, EmbeddingIndex
+from wiki.models import Space
+from wiki.selectors.access import readable_spaces_q
+
+RRF_K = 60
+CANDIDATES = 100
+BM25_K1 = 1.2
+BM25_B = 0.75
+
+
+def _visible_sql(user: AbstractBaseUser) -> tuple[str, list] | None:
+    """The access filter on chunk alias ``c`` as SQL and parameters; None: nothing visible."""
+    if not user.is_authenticated:
+        return None
+    spaces_sql, spaces_params = (
+        Space.objects.filter(readable_spaces_q(user)).values("id").query.sql_with_params()
+    )
+    sql = (
+        # The spaces subquery is Django's own compilation of the wiki's rule; values are params.
+        f"c.searchable AND c.space_id IN ({spaces_sql}) "  # noqa: S608
+        "AND ((c.kind = 'page' AND EXISTS (SELECT 1 FROM wiki_page p WHERE p.id = c.page_id "
+        "AND p.deleted_at IS NULL AND p.space_id = c.space_id)) "
+        "OR (c.kind = 'thread' AND c.purpose = %s "
+        "AND (c.expires_at IS NULL OR c.expires_at > now())))"
+    )
+    return sql, [*spaces_params, Chunk.QA_PURPOSE]
+
+
+def active_index() -> EmbeddingIndex | None:
+    return EmbeddingIndex.objects.filter(status=EmbeddingIndex.Status.ACTIVE).first()
+
+
+def dense_candidates(
+    *,
+    user: AbstractBaseUser,
+    vector,
+    index: EmbeddingIndex,
+    limit: int = CANDIDATES,
+) -> list[tuple[int, float]]:
+    """(chunk id, cosine distance) of the nearest chunks ``user`` may read, nearest first.
+
+    The HNSW index is searched with ``hnsw.ef_search`` at least ``limit`` (so recall does
+    not drop below what was asked for) and an iterative scan, so chunks the filter removes
+    do not leave the list short.
+    """
+    visible = _visible_sql(user)
+    if visible is None:
+        return []
+    filter_sql, params = visible
+    dimension = int(index.dimension)
+    literal = "[" + ",".join(f"{float(value):.7g}" for value in vector) + "]"
+    ef_search = max(int(settings.QA_HNSW_EF_SEARCH), limit)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL hnsw.ef_search = {ef_search}")
+        cursor.execute("SET LOCAL hnsw.iterative_scan = strict_order")
+        cursor.execute(
+            # Integers and the filter above only; the index's predicate must be a literal.
+            f"SELECT e.chunk_id, e.embedding::vector({dimension}) <=> %s::vector({dimension}) "  # noqa: S608
+            f"AS distance FROM qa_chunkembedding e JOIN qa_chunk c ON c.id = e.chunk_id "
+            f"WHERE e.index_id = {int(index.pk)} AND e.content_sha256 = c.content_sha256 "
+            f"AND {filter_sql} ORDER BY distance LIMIT %s",
+            [literal, *params, limit],
+        )
+        return [(chunk_id, float(distance)) for chunk_id, distance in cursor.fetchall()]
+
+
+def keyword_candidates(
+    *, user: AbstractBaseUser, terms: list[str], limit: int = CANDIDATES
+) -> list[tuple[int, float]]:
+    """(chunk id, BM25 score) of the best keyword matches ``user`` may read, best first."""
+    visible = _visible_sql(user)
+    if visible is None or not terms:
+        return []
+    filter_sql, params = visible
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH q AS (SELECT id, document_frequency AS df FROM qa_term WHERE text = ANY(%s)), "  # noqa: S608
+            "s AS (SELECT GREATEST(chunks, 1)::float8 AS n, "
+            "GREATEST(total_length::float8 / GREATEST(chunks, 1), 1) AS avgdl "
+            "FROM qa_corpusstats) "
+            "SELECT p.chunk_id, SUM(ln(1 + (s.n - q.df + 0.5) / (q.df + 0.5)) "
+            "* p.frequency * (%s + 1) "
+            "/ (p.frequency + %s * (1 - %s + %s * c.length / s.avgdl))) AS score "
+            "FROM q JOIN qa_posting p ON p.term_id = q.id "
+            "JOIN qa_chunk c ON c.id = p.chunk_id CROSS JOIN s "
+            f"WHERE {filter_sql} "
+            "GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT %s",
+            [terms, BM25_K1, BM25_K1, BM25_B, BM25_B, *params, limit],
+        )
+        return [(chunk_id, float(score)) for chunk_id, score in cursor.fetchall()]
+
+
+@dataclass
+class Candidate:
+    """A chunk found by one or both retrievers, with its ranks (1-based) and fused score."""
+
+    chunk_id: int
+    dense_rank: int | None = None
+    keyword_rank: int | None = None
+    dense_distance: float | None = None
+    keyword_score: float | None = None
+    score: float = 0.0
+    sources: list[str] = field(default_factory=list)
+
+
+def fuse(
+    dense: list[tuple[int, float]], keyword: list[tuple[int, float]], *, k: int = RRF_K
+) -> list[Candidate]:
+    """Reciprocal rank fusion of the two lists: each chunk scores 1/(k + rank) per list."""
+    found: dict[int, Candidate] = {}
+    for rank, (chunk_id, distance) in enumerate(dense, start=1):
+        candidate = found.setdefault(chunk_id, Candidate(chunk_id))
+        candidate.dense_rank, candidate.dense_distance = rank, distance
+        candidate.score += 1.0 / (k + rank)
+    for rank, (chunk_id, score) in enumerate(keyword, start=1):
+        candidate = found.setdefault(chunk_id, Candidate(chunk_id))
+        candidate.keyword_rank, candidate.keyword_score = rank, score
+        candidate.score += 1.0 / (k + rank)
+    return sorted(found.values(), key=lambda c: (-c.score, c.chunk_id))
+
+
+def embed_question(question: str, index: EmbeddingIndex):
+    """The question's vector under ``index``'s model (the one query embedding a request
+    makes)."""
+    from qa.embeddings import embed_texts
+
+    return embed_texts([question], batch_size=1, model_path=index.model_path)[0]
+
+
+def search_chunks(
+    *,
+    user: AbstractBaseUser,
+    question: str,
+    mode: str = "hybrid",
+    candidates: int = CANDIDATES,
+) -> list[Candidate]:
+    """Chunks ``user`` may read that answer ``question``, best first.
+
+    ``mode`` is ``hybrid`` (both, fused), ``dense`` or ``keyword``. Without an active
+    vector index (nothing embedded yet), hybrid falls back to keywords alone.
+    """
+    if mode not in ("hybrid", "dense", "keyword"):
+        raise ValueError(f"unknown retrieval mode {mode!r}")
+    if not user.is_authenticated or not question.strip():
+        return []
+    dense: list[tuple[int, float]] = []
+    keyword: list[tuple[int, float]] = []
+    if mode in ("hybrid", "dense"):
+        index = active_index()
+        if index is not None:
+            vector = embed_question(question, index)
+            dense = dense_candidates(user=user, vector=vector, index=index, limit=candidates)
+    if mode in ("hybrid", "keyword"):
+        keyword = keyword_candidates(user=user, terms=terms_of_question(question), limit=candidates)
+    return fuse(dense, keyword)

@@ -1,0 +1,22 @@
+"""Celery tasks of the Q&A index: interfaces that take ids, load and call a service."""
+
+from celery import shared_task
+
+from qa.indexing import embed_pending_chunks, ensure_active_index, index_pages
+
+
+@shared_task(name="qa.index_pages", acks_late=True)
+def index_pages_task(page_ids: list[int]) -> int:
+    """Re-chunk the pages (dropping those gone or trashed), then embed what changed.
+
+    Idempotent: a page that did not change keeps its chunks and vectors.
+    """
+    index_pages(page_ids=page_ids)
+    return embed_pending_task.run()
+
+
+@shared_task(name="qa.embed_pending", acks_late=True)
+def embed_pending_task() -> int:
+    """Embed every chunk whose vector is missing or out of date; safe to run twice."""
+    ensure_active_index()
+    return embed_pending_chunks()
