@@ -56,6 +56,8 @@ class ThreadSource:
     purpose: str
     expires_at: datetime.datetime | None
     updated_at: datetime.datetime | None = None
+    # Who to ask when the memory falls short here (the case's successors).
+    contact_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,8 @@ class _Row:
     consent_key: str = ""
     purpose: str = ""
     expires_at: datetime.datetime | None = None
+    contact_ids: tuple[int, ...] = ()
+    entry_id: int | None = None
 
 
 def _lock() -> None:
@@ -169,6 +173,8 @@ def _write_source(*, kind: str, source_key: str, rows: Sequence[_Row]) -> list[i
             "purpose": row.purpose,
             "expires_at": row.expires_at,
             "content_sha256": passage.content_sha256,
+            "contact_ids": list(row.contact_ids),
+            "entry_id": row.entry_id,
         }
         chunk = existing.pop(ordinal, None)
         if chunk is None:
@@ -308,6 +314,7 @@ def replace_thread_sources(*, consent_key: str, sources: Sequence[ThreadSource])
                 consent_key=consent_key,
                 purpose=source.purpose,
                 expires_at=source.expires_at,
+                contact_ids=tuple(source.contact_ids),
             )
             for passage in passages
             if passage.text

@@ -1,6 +1,8 @@
 """The Q&A index: passages (chunks) of wiki pages and of consented threads, their vectors
 under each embedding model, and the keyword postings BM25 ranks them by."""
 
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -63,6 +65,7 @@ class Chunk(models.Model):
     class Kind(models.TextChoices):
         PAGE = "page", _("Wiki page")
         THREAD = "thread", _("Thread")
+        ENTRY = "entry", _("Answered question")
 
     # The consent purpose under which thread chunks may be searched (the ledger's "index").
     QA_PURPOSE = "index"
@@ -85,6 +88,12 @@ class Chunk(models.Model):
     embed_text = models.TextField()
     url = models.CharField(max_length=1000, blank=True)
     owner_label = models.CharField(max_length=300, blank=True)
+    # Who to ask when this chunk is the nearest match but does not answer (a thread's
+    # successors); a page's owners are read from the page itself.
+    contact_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    entry = models.ForeignKey(
+        "AnswerEntry", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     language = models.CharField(max_length=16, blank=True)
     source_updated_at = models.DateTimeField(null=True, blank=True)
     # Consent metadata of a thread chunk (blank for a page chunk).
@@ -107,8 +116,11 @@ class Chunk(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["source_key", "ordinal"], name="qa_chunk_unique"),
             models.CheckConstraint(
-                condition=Q(kind="page", consent_key="")
-                | Q(kind="thread", page__isnull=True) & ~Q(consent_key="") & ~Q(purpose=""),
+                condition=Q(kind="page", consent_key="", entry__isnull=True)
+                | Q(kind="thread", page__isnull=True, entry__isnull=True)
+                & ~Q(consent_key="")
+                & ~Q(purpose="")
+                | Q(kind="entry", page__isnull=True, consent_key="", entry__isnull=False),
                 name="qa_chunk_kind_fields",
             ),
         ]
@@ -175,3 +187,141 @@ class CorpusStats(models.Model):
 
     def __str__(self) -> str:
         return f"{self.chunks} chunks"
+
+
+class AnswerEntry(models.Model):
+    """A verified answer a person wrote to a question the memory could not answer.
+
+    Indexed like a page (kind ``entry``) in ``space``, readable to that space's readers,
+    and preferred to other passages when it matches: the next asker gets it first.
+    """
+
+    question = models.TextField()
+    answer = models.TextField()
+    space = models.ForeignKey("wiki.Space", on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    verified_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.question[:80]
+
+
+class Chat(models.Model):
+    """One person's conversation with the memory: their questions and its answers."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="qa_chats"
+    )
+    title = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Question(models.Model):
+    """A question asked (in a chat, the API or a bot) and the answer it got, as shown."""
+
+    class Feedback(models.TextChoices):
+        NONE = "", _("No feedback")
+        HELPFUL = "helpful", _("Helpful")
+        NOT_HELPFUL = "not_helpful", _("Not helpful")
+
+    chat = models.ForeignKey(
+        Chat, on_delete=models.CASCADE, null=True, blank=True, related_name="questions"
+    )
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="qa_questions"
+    )
+    text = models.TextField()
+    # The answer as it was shown: the service's answer shape, citations included.
+    answer = models.JSONField(default=dict)
+    confidence = models.FloatField(default=0.0)
+    abstained = models.BooleanField(default=False)
+    feedback = models.CharField(max_length=16, choices=Feedback.choices, blank=True)
+    feedback_at = models.DateTimeField(null=True, blank=True)
+    asked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["asked_at", "id"]
+        indexes = [models.Index(fields=["asked_by", "asked_at"], name="qa_question_user_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(feedback__in=["", "helpful", "not_helpful"]), name="qa_feedback_kind"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class KnowledgeRequest(models.Model):
+    """A question the memory could not answer, handed to the people who may know."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ANSWERED = "answered", _("Answered")
+        CLOSED = "closed", _("Closed")
+
+    question = models.OneToOneField(
+        Question, on_delete=models.CASCADE, related_name="knowledge_request"
+    )
+    space = models.ForeignKey(
+        "wiki.Space", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    routed_to = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="RequestRecipient", related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    entry = models.OneToOneField(
+        AnswerEntry, on_delete=models.SET_NULL, null=True, blank=True, related_name="request"
+    )
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "answered", "closed"]), name="qa_request_status"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="answered") | Q(entry__isnull=False),
+                name="qa_request_answered_has_entry",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"request {self.pk}: {self.status}"
+
+
+class RequestRecipient(models.Model):
+    """Someone a knowledge request was routed to, and whether they have seen it."""
+
+    request = models.ForeignKey(KnowledgeRequest, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=32)
+    notified_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["request", "user"], name="qa_recipient_unique")
+        ]
+        indexes = [models.Index(fields=["user", "read_at"], name="qa_recipient_unread")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} for request {self.request_id}"
