@@ -76,6 +76,28 @@ def env_int(
     return number
 
 
+def env_float(
+    name: str, default: float, *, minimum: float | None = None, maximum: float | None = None
+) -> float:
+    """Return a number (such as a threshold), checking optional lower and upper bounds."""
+    value = _raw(name)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ImproperlyConfiguredEnvError(
+            f"{name}={value!r} is not a number: expected a value such as {default}."
+        ) from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ImproperlyConfiguredEnvError(f"{name}={value!r} is not a finite number.")
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfiguredEnvError(f"{name}={number} is too small: expected >= {minimum}.")
+    if maximum is not None and number > maximum:
+        raise ImproperlyConfiguredEnvError(f"{name}={number} is too large: expected <= {maximum}.")
+    return number
+
+
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
     """Return a comma-separated list with blanks dropped."""
     value = _raw(name)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from config.env import (
     env_bool,
     env_database_url,
+    env_float,
     env_int,
     env_list,
     env_path,
@@ -340,6 +341,14 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 # HNSW candidates per vector query (at least as many as asked for): 100 keeps recall at
 # that of an exact scan on the benchmark data (../shared/PLATFORM.md).
 QA_HNSW_EF_SEARCH = env_int("QA_HNSW_EF_SEARCH", 100, minimum=10, maximum=1000)
+# Below this cosine similarity of the best passage to the question, the answer service
+# abstains and asks a person (calibrated on the benchmark data: bench/qa_quality.py).
+QA_ABSTAIN_BELOW = env_float("QA_ABSTAIN_BELOW", 0.35, minimum=0.0, maximum=1.0)
+# An answered question (entry) at least this similar to a new question is put first.
+QA_ENTRY_MATCH = env_float("QA_ENTRY_MATCH", 0.8, minimum=0.0, maximum=1.0)
+# Freshness weighs on ranking within this bound: a verified page's fused score is raised,
+# a stale page's lowered, by at most this fraction.
+QA_FRESHNESS_WEIGHT = env_float("QA_FRESHNESS_WEIGHT", 0.05, minimum=0.0, maximum=0.5)
 
 # --- Wiki ------------------------------------------------------------------------------------
 

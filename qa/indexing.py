@@ -469,3 +469,31 @@ def create_hnsw_index(index: EmbeddingIndex) -> None:
 def drop_hnsw_index(index: EmbeddingIndex) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP INDEX IF EXISTS {index.hnsw_index_name}")
+
+
+def entry_source_key(entry_id: int) -> str:
+    return f"entry:{entry_id}"
+
+
+@transaction.atomic
+def index_entry(*, entry) -> list[int]:  # noqa: ANN001 - a qa AnswerEntry
+    """Index an answered question: its question prefixed to its answer, in its space."""
+    _lock()
+    _ensure_stats()
+    owner = entry.owner
+    rows = [
+        _Row(
+            passage=passage,
+            title=entry.question[:300],
+            space_id=entry.space_id,
+            page_id=None,
+            owner_label=(owner.get_full_name() or owner.get_username()) if owner else "",
+            source_updated_at=entry.verified_at,
+            contact_ids=(owner.pk,) if owner else (),
+            entry_id=entry.pk,
+        )
+        for passage in fit_passages(
+            prefix=entry.question, text=entry.answer, counter=token_counter()
+        )
+    ]
+    return _write_source(kind=Chunk.Kind.ENTRY, source_key=entry_source_key(entry.pk), rows=rows)

@@ -374,6 +374,7 @@ class Notification(models.Model):
         CHANGE = "change", _("Page changed")
         MENTION = "mention", _("Mentioned")
         COMMENT = "comment", _("New comment")
+        REVIEW = "review", _("Flagged for review")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wiki_notifications"
@@ -389,6 +390,8 @@ class Notification(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
+    # Why a page was flagged for review (a reader's note; never shown to anyone but owners).
+    note = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
 
@@ -396,7 +399,7 @@ class Notification(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(kind__in=["change", "mention", "comment"]),
+                condition=models.Q(kind__in=["change", "mention", "comment", "review"]),
                 name="wiki_notification_kind",
             ),
             # A task delivered twice must not notify twice.

@@ -38,6 +38,7 @@ from wiki.services.notifications import (
 )
 from wiki.services.ownership import (
     REVIEW_INTERVAL_DAYS,
+    flag_page_for_review,
     mark_verified,
     reassign_pages,
     set_page_owners,
@@ -54,6 +55,7 @@ from wiki.services.tree import delete_page, move_page, rename_page, undelete_pag
 from wiki.services.validation import MAX_TITLE_LENGTH
 
 __all__ = [
+    "flag_page_for_review",
     "WikiError",
     "WikiPermissionError",
     "InvalidTitleError",

@@ -175,3 +175,55 @@ def update_page_settings(
     set_review_by(page=page, by=by, review_by=review_by)
     set_page_tags(page=page, by=by, names=tags)
     return page
+
+
+@transaction.atomic
+def flag_page_for_review(
+    *, page: Page, by: AbstractBaseUser, note: str, today: date | None = None
+) -> int:
+    """A reader found the page wanting: it is due for review today and its owners are told.
+
+    Anyone who may read the page may flag it (a flag is work for the owners, never a
+    silent change to what the page says). The review-by date only moves earlier. Returns
+    how many owners were notified (none if the page has no owner who can read it).
+    """
+    from wiki.models import Notification
+    from wiki.selectors.access import get_space_role
+
+    if get_space_role(user=by, space=page.space) is None:
+        raise WikiPermissionError(_("You cannot read this page."))
+    today = today or timezone.localdate()
+    page = Page.objects.select_for_update(of=("self",)).select_related("space").get(pk=page.pk)
+    before = page.review_by
+    if before is None or before > today:
+        page.review_by = today
+        page.save(update_fields=["review_by"])
+    owners = [
+        owner
+        for owner in page.owners.all()
+        if owner.pk != by.pk and get_space_role(user=owner, space=page.space) is not None
+    ]
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                user=owner,
+                kind=Notification.Kind.REVIEW,
+                page=page,
+                actor=by,
+                note=note[:500],
+            )
+            for owner in owners
+        ]
+    )
+    record_audit_event(
+        actor=by,
+        action="page.flagged_for_review",
+        target=page,
+        scope=page.space.audit_scope,
+        details={
+            "before": before.isoformat() if before else None,
+            "after": page.review_by.isoformat() if page.review_by else None,
+            "notified": len(owners),
+        },
+    )
+    return len(owners)
