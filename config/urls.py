@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core import api as core_api
 from core import views as core_views
+from qa import api as qa_api
 
 api_patterns = [
     path("", core_api.ApiRootApi.as_view(), name="root"),
@@ -16,6 +17,8 @@ api_patterns = [
     path("health/probes/<int:probe_id>/", core_api.ProbeDetailApi.as_view(), name="probe-detail"),
     path("wiki/", include("wiki.api_urls")),
     path("handover/", include("handover.api_urls")),
+    path("ask", qa_api.AskApi.as_view(), name="ask"),
+    path("ask/", include("qa.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]
@@ -28,6 +31,7 @@ urlpatterns = [
     path("api/", include((api_patterns, "api"))),
     path("wiki/", include("wiki.urls")),
     path("handover/", include("handover.urls")),
+    path("ask/", include("qa.urls")),
     path("", include("core.urls")),
 ]
 

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from qa.chunking import Passage, fit_passages, page_passages, token_counter
@@ -487,6 +488,7 @@ def index_entry(*, entry) -> list[int]:  # noqa: ANN001 - a qa AnswerEntry
             title=entry.question[:300],
             space_id=entry.space_id,
             page_id=None,
+            url=reverse("qa:entry-detail", kwargs={"entry_id": entry.pk}),
             owner_label=(owner.get_full_name() or owner.get_username()) if owner else "",
             source_updated_at=entry.verified_at,
             contact_ids=(owner.pk,) if owner else (),

@@ -21,6 +21,7 @@ NAV_URL_NAMES = {
     "wiki": "wiki:space-list",
     "imports": "handover:import-list",
     "handovers": "handover:case-list",
+    "ask": "qa:ask",
     "api_docs": "api:docs",
     "admin": "admin:index",
     "set_language": "set_language",

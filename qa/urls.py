@@ -1,0 +1,17 @@
+"""HTML routes of the web chat and the knowledge requests, under /ask/."""
+
+from django.urls import path
+
+from qa import views
+
+app_name = "qa"
+
+urlpatterns = [
+    path("", views.ask, name="ask"),
+    path("chats/<int:chat_id>/", views.ask, name="chat"),
+    path("questions/<int:question_id>/feedback/", views.feedback, name="feedback"),
+    path("questions/<int:question_id>/ask-person/", views.ask_person, name="ask-person"),
+    path("requests/", views.request_list, name="request-list"),
+    path("requests/<int:request_id>/", views.request_detail, name="request-detail"),
+    path("entries/<int:entry_id>/", views.entry_detail, name="entry-detail"),
+]
