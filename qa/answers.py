@@ -11,6 +11,7 @@ request becomes an answer entry that later questions match first.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -28,13 +29,14 @@ from qa.models import (
     AnswerEntry,
     Chat,
     Chunk,
+    CorpusStats,
     KnowledgeRequest,
     Question,
     RequestRecipient,
     Term,
 )
 from qa.retrieval import Candidate, search_chunks
-from wiki.models import Page, Role, SpaceRole
+from wiki.models import Page, Role, Space, SpaceRole
 from wiki.selectors.access import get_space_role, readable_spaces_q
 from wiki.selectors.ownership import with_staleness
 from wiki.selectors.rendering import page_url
@@ -125,12 +127,8 @@ def _sentences(text: str) -> list[str]:
 
 def _idf(terms: set[str]) -> dict[str, float]:
     """A term's weight in highlighting: rarer terms count more (BM25's idf)."""
-    from qa.models import CorpusStats
-
     stats = CorpusStats.objects.filter(singleton=True).first()
     total = max(stats.chunks if stats else 1, 1)
-    import math
-
     return {
         text: math.log(1 + (total - df + 0.5) / (df + 0.5))
         for text, df in Term.objects.filter(text__in=terms).values_list(
@@ -295,15 +293,12 @@ def _people_to_ask(
         ).select_related("user"):
             found.setdefault(role.user.pk, (role.user, "space_admin"))
     found.pop(asker.pk, None)
-    space_by_chunk = {chunk.space_id for chunk in chunks}
+    near_spaces = {chunk.space_id for chunk in chunks}
     readable = []
     for user, reason in found.values():
         if not user.is_active:
             continue
-        from wiki.models import Space
-
-        spaces = Space.objects.filter(pk__in=space_by_chunk).filter(readable_spaces_q(user))
-        if spaces.exists():
+        if Space.objects.filter(readable_spaces_q(user), pk__in=near_spaces).exists():
             readable.append((user, reason))
     return readable[:5]
 

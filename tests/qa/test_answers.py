@@ -108,3 +108,19 @@ def test_a_question_must_be_text_of_reasonable_length(successor) -> None:  # noq
         with pytest.raises(QuestionError):
             answer_question(user=successor, question=bad)
     assert not Question.objects.exists()
+
+
+def test_a_chinese_question_is_answered_from_a_chinese_page(space, teammate, successor) -> None:  # noqa: ANN001
+    page = services.create_page(
+        space=space,
+        author=teammate,
+        title="运维手册",
+        body="# 数据库备份\n\n数据库每天凌晨两点自动备份。恢复备份需要联系运维值班。",
+    )
+    index_page(page_id=page.pk)
+    ensure_active_index()
+    embed_pending_chunks()
+    answer = answer_question(user=successor, question="数据库什么时候备份？")
+    assert answer.passages and answer.passages[0].citation.title == "运维手册"
+    highlighted = [s.text for s in answer.passages[0].sentences if s.highlighted]
+    assert highlighted and "备份" in highlighted[0]
