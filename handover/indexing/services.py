@@ -6,11 +6,11 @@ INDEX, so threads no longer served drop out. The sources are a generator read in
 batches of ``THREAD_BATCH`` threads (one batch's messages in memory at a time), because
 the replacement must see every source of the consent in one call to know what to drop.
 
-Ordering with withdrawals: the run locks the case's live INDEX grant and then the case
-row before it reads, the same order a withdrawal writes them in. A withdrawal that
-commits first leaves the run nothing to read; one that comes later waits for the run
-and then hides what it wrote. So a run never writes passages searchable again after a
-withdrawal hid them.
+Ordering with what hides passages: the run locks the case's live INDEX grant and then
+the case row before it reads, the order a withdrawal writes them in, and
+``hide_case_passages`` locks the case row too. A change that commits first is what the
+run reads; one that comes later waits for the run and then hides what it wrote. So a
+run never writes passages searchable again after they were hidden.
 """
 
 from __future__ import annotations
@@ -134,7 +134,14 @@ def hide_case_passages(*, case_id: int) -> int:
 
     For anything that takes content, a name or readers away: no answer finds them once
     the caller commits; the reindex it schedules shows again what is still served.
+    It first locks the case row, which a reindex holds while it writes: one in flight
+    finishes first (and is hidden here), a later one reads after this commits.
     """
+    list(
+        HandoverCase.objects.select_for_update(no_key=True)
+        .filter(pk=case_id)
+        .values_list("pk", flat=True)
+    )
     return hide_consent_chunks(consent_key=consent_key_for(case_id))
 
 
