@@ -59,3 +59,13 @@ class HandoverConfig(AppConfig):
                 run=publishing.purge_published_pages,
             )
         )
+        # The Q&A index: passages of threads no longer served for questions and answers.
+        from handover.indexing import services as indexing
+
+        register_purge_step(
+            PurgeStep(
+                name="qa.chunks",
+                label=_("Indexed passages"),
+                run=indexing.purge_indexed_passages,
+            )
+        )

@@ -11,6 +11,7 @@ from handover.imports.tasks import (
     import_source_task,
     sweep_stale_imports_task,
 )
+from handover.indexing.tasks import index_case_threads_task
 from handover.privacy.tasks import prepare_case_messages_task
 from handover.rights.tasks import (
     build_data_export_task,
@@ -23,6 +24,7 @@ __all__ = [
     "delete_expired_data_exports_task",
     "delete_expired_uploads_task",
     "import_source_task",
+    "index_case_threads_task",
     "prepare_case_messages_task",
     "rewrite_topics_task",
     "run_draft_task",

@@ -285,12 +285,13 @@ def _check_source(source: ThreadSource, consent_key: str) -> None:
 
 
 @transaction.atomic
-def replace_thread_sources(*, consent_key: str, sources: Sequence[ThreadSource]) -> list[int]:
+def replace_thread_sources(*, consent_key: str, sources: Iterable[ThreadSource]) -> list[int]:
     """Make the thread chunks of ``consent_key`` exactly those of ``sources``.
 
     The handover app calls it with every thread its read path serves for Q&A under that
-    consent; sources it no longer serves lose their chunks. Returns the ids of chunks
-    whose text is new or changed (to be embedded).
+    consent; sources it no longer serves lose their chunks. ``sources`` is read once, in
+    order, so it may be a generator that reads the threads as they are written. Returns
+    the ids of chunks whose text is new or changed (to be embedded).
     """
     if not consent_key:
         raise ValueError("a consent key is required")

@@ -92,6 +92,10 @@ def transition(
     locked.state = to
     locked.state_changed_at = timezone.now()
     locked.save(update_fields=["state", "state_changed_at"])
+    if to == State.WITHDRAWN:
+        from handover.indexing.services import hide_case_passages
+
+        hide_case_passages(case_id=locked.pk)
     record_audit_event(
         actor=by,
         action="case.state_changed",
@@ -180,6 +184,7 @@ def update_case(
     if last_day is not None:
         case.last_day = last_day
         fields.append("last_day")
+    new_space = space is not None and space.pk != case.space_id
     if space is not None:
         if space.team_id not in (None, case.team_id):
             raise HandoverError(_("Choose a wiki space of the team."))
@@ -187,6 +192,12 @@ def update_case(
         fields.append("space")
     if fields:
         case.save(update_fields=fields)
+    if new_space:
+        # The old space's readers must not find the case's passages from this commit on.
+        from handover.indexing.services import hide_case_passages, schedule_case_indexing
+
+        hide_case_passages(case_id=case.pk)
+        schedule_case_indexing(case_id=case.pk)
     if successors is not None:
         successors = [user for user in successors if user.pk != case.subject_id]
         _check_members(case.team, successors)

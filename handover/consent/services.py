@@ -28,6 +28,7 @@ from handover.cases.selectors import is_subject_of
 from handover.consent.purge import PurgeScope, registered_purge_steps
 from handover.consent.terms import naming_terms, terms_for
 from handover.errors import ConsentByProxyError, HandoverError, InvalidScopeError
+from handover.indexing.services import hide_case_passages, schedule_case_indexing
 from handover.models import (
     ConsentExcludedThread,
     ConsentGrant,
@@ -115,6 +116,25 @@ def _end(grant: ConsentGrant, reason: str, now: datetime) -> None:
     grant.save(update_fields=["ended_at", "end_reason"])
 
 
+# Purposes whose end changes what an indexed passage may say: its content, or the name in it.
+_INDEX_TEXT_PURPOSES = frozenset({Purpose.INDEX, Purpose.ATTRIBUTE})
+
+
+def _takes_from_index(
+    previous: ConsentGrant,
+    conversations: Collection[int],
+    threads: Collection[int],
+    expires_at: datetime | None,
+) -> bool:
+    """Whether renewing the INDEX grant ``previous`` as given serves less, or for less long."""
+    old_conversations, old_threads = _scope_of(previous)
+    narrower = bool(old_conversations - set(conversations)) or bool(set(threads) - old_threads)
+    sooner = expires_at is not None and (
+        previous.expires_at is None or expires_at < previous.expires_at
+    )
+    return narrower or sooner
+
+
 def _scope_of(grant: ConsentGrant) -> tuple[set[int], set[int]]:
     conversations = set(grant.scope_rows.values_list("conversation_id", flat=True))
     threads = set(grant.excluded_thread_rows.values_list("thread_id", flat=True))
@@ -160,6 +180,12 @@ def record_consent(
     removed_purposes: set[str] = set()
     removed_conversations: set[int] = set()
     removed_threads: set[int] = set()
+    previous_index = open_grants.get(Purpose.INDEX)
+    hide = previous_index is not None and (
+        Purpose.INDEX not in wanted
+        or _takes_from_index(previous_index, conversations, threads, expires_at)
+    )
+    hide = hide or (Purpose.ATTRIBUTE in open_grants and Purpose.ATTRIBUTE not in wanted)
     grants = []
     for purpose in Purpose.values:
         previous = open_grants.get(purpose)
@@ -216,6 +242,11 @@ def record_consent(
                 thread_ids=frozenset(removed_threads),
             ),
         )
+    if hide:
+        # In this transaction: no answer finds what was taken away once it commits.
+        hide_case_passages(case_id=case.pk)
+    if Purpose.INDEX in wanted or previous_index is not None:
+        schedule_case_indexing(case_id=case.pk)
     if grants:
         from handover.privacy.tasks import prepare_case_messages_task
 
@@ -289,6 +320,10 @@ def withdraw_consent(
         removed_threads |= take_threads
     if not (removed_purposes or removed_conversations or removed_threads):
         return None
+    if any(g.purpose in _INDEX_TEXT_PURPOSES and g.ended_at == now for g in open_grants):
+        # Ended or narrowed: hidden from this commit on; the reindex shows what remains.
+        hide_case_passages(case_id=case.pk)
+        schedule_case_indexing(case_id=case.pk)
     record_audit_event(
         actor=by,
         action="consent.withdrawn",
@@ -326,6 +361,7 @@ def withdraw_everything(*, case: HandoverCase, by: AbstractBaseUser) -> PurgeJob
         case_services.transition(case=case, to=State.WITHDRAWN, by=by)
     if case.key_destroyed_at is None:
         case_services.destroy_pseudonym_key(case=case)
+    hide_case_passages(case_id=case.pk)
     record_audit_event(
         actor=by,
         action="consent.withdrawn",
@@ -537,6 +573,8 @@ def grant_naming_consent(
     record_audit_event(
         actor=by, action="naming.granted", target=consent, scope=f"user:{by.pk}", details={}
     )
+    # Indexed passages name people as the read path does at indexing time.
+    schedule_case_indexing(case_id=case.pk)
     return consent
 
 
@@ -550,4 +588,7 @@ def withdraw_naming_consent(*, case: HandoverCase, by: AbstractBaseUser) -> int:
         record_audit_event(
             actor=by, action="naming.withdrawn", target=case, scope=f"user:{by.pk}", details={}
         )
+        # Their name is in indexed passages until the reindex writes their pseudonym again.
+        hide_case_passages(case_id=case.pk)
+        schedule_case_indexing(case_id=case.pk)
     return ended

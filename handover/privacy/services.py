@@ -19,6 +19,7 @@ from core.services import record_audit_event
 from handover.cases.selectors import is_subject_of
 from handover.consent.read import covered_q, live_grants
 from handover.errors import CasePermissionError, InvalidScopeError
+from handover.indexing.services import hide_case_passages, schedule_case_indexing
 from handover.models import (
     CasePseudonym,
     HandoverCase,
@@ -26,6 +27,7 @@ from handover.models import (
     Person,
     PersonIdentity,
     PreparedMessage,
+    Purpose,
     Redaction,
 )
 from handover.privacy.labels import SUBJECT_TOKEN
@@ -243,7 +245,8 @@ def prepare_case_messages(*, case_id: int, message_ids: Iterable[int] | None = N
 
     Runs in the worker after each grant; batches of ``PREPARE_BATCH`` messages, each in
     its own transaction, so a crash loses at most a batch and a re-run continues.
-    Returns how many messages were prepared.
+    What it prepared changes what the read path serves, so a case shared for the Q&A
+    index is indexed again afterwards. Returns how many messages were prepared.
     """
     case = HandoverCase.objects.select_related("subject").get(pk=case_id)
     key = ensure_case_key(case)
@@ -265,6 +268,8 @@ def prepare_case_messages(*, case_id: int, message_ids: Iterable[int] | None = N
     while True:
         batch = list(messages.filter(pk__gt=last_pk)[:PREPARE_BATCH])
         if not batch:
+            if done and live_grants(case=case, purpose=Purpose.INDEX).exists():
+                schedule_case_indexing(case_id=case.pk)
             return done
         last_pk = batch[-1].pk
         with transaction.atomic():
@@ -345,6 +350,9 @@ def add_redaction(
         end=end,
         defaults={"kind": "manual", "masked": "•" * min(12, end - start), "status": "added"},
     )
+    # The index may hold the text unredacted: hidden from this commit on, until preparing
+    # the message again reindexes the case.
+    hide_case_passages(case_id=case.pk)
     _reprepare_now(case, [message.pk])
     record_audit_event(
         actor=by,
@@ -362,6 +370,9 @@ def include_out_of_scope_message(*, prepared: PreparedMessage, by, include: bool
     _check_subject(prepared.case, by)
     prepared.included_by_subject = include
     prepared.save(update_fields=["included_by_subject"])
+    if not include:
+        hide_case_passages(case_id=prepared.case_id)
+    schedule_case_indexing(case_id=prepared.case_id)
     record_audit_event(
         actor=by,
         action="privacy.topic_included" if include else "privacy.topic_excluded",
