@@ -24,7 +24,8 @@ makes. The pages live in their own database, ``bench_qa_<dataset>`` (with the do
 count appended for a limited run), built once and reused; indexing again is cheap, since a
 chunk whose text did not change keeps its postings and vectors. ``--reindex`` drops the Q&A
 index first (needed after a change to ``qa/keywords.py``, which does not change a chunk's
-text), and embeds everything again (6-8 minutes for SciFact on 2 cores).
+text), and embeds everything again (SciFact's pages make 10,024 chunks: 38 minutes on 2
+cores shared with other work, 2026-12-02).
 
 Each question is asked through ``qa.retrieval.search_chunks`` in each mode, as a reader of
 the space (not its admin). A document's score is that of its best chunk. nDCG@10 is
@@ -37,7 +38,9 @@ of the qrels, a question with no result counting 0 (BEIR leaves those out).
 their relevant documents plus a fixed sample of the others, N documents in all.
 
 The last line is one JSON object: ``dense``, ``keyword`` and ``hybrid``, each with
-``ndcg@10``, ``recall@100`` and ``query_ms_p50``, the counts and the seconds of each step.
+``ndcg@10``, ``recall@100``, ``query_ms_p50`` and ``docs_listed_p50`` (distinct documents
+among a question's candidates: ``--candidates`` chunks from each retriever, by default the
+product's ``CANDIDATES``), the counts and the seconds of each step.
 """
 
 from __future__ import annotations
