@@ -83,6 +83,15 @@ def _lock() -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
 
 
+def lock_index() -> None:
+    """Hold the index writers' lock until the caller's transaction ends.
+
+    For the other writers of the index (``qa.rebuild``: the statistics repair and the
+    model switch), so they take turns with chunk writes.
+    """
+    _lock()
+
+
 def _ensure_stats() -> None:
     CorpusStats.objects.get_or_create(singleton=True)
 

@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from qa.indexing import embed_pending_chunks, ensure_active_index, index_pages
+from qa.rebuild import build_embedding_index
 
 
 @shared_task(name="qa.index_pages", acks_late=True)
@@ -20,3 +21,13 @@ def embed_pending_task() -> int:
     """Embed every chunk whose vector is missing or out of date; safe to run twice."""
     ensure_active_index()
     return embed_pending_chunks()
+
+
+@shared_task(name="qa.build_embedding_index", acks_late=True)
+def build_embedding_index_task(index_id: int) -> bool:
+    """Embed every chunk into the building index ``index_id``, then switch to it.
+
+    Resumable and idempotent: a rerun embeds only what is missing, and an index that is not
+    building any more is left alone.
+    """
+    return build_embedding_index(index_id=index_id)
