@@ -9,7 +9,9 @@ postings, and embeds what is missing into the active index.
 creates a ``building`` index for it; ``build_embedding_index`` (on the worker) embeds every
 chunk into it in batches, resumably, then switches in one transaction: the new index becomes
 active, the old one retired, and after commit the old vectors and HNSW index are dropped.
-Until then the old index answers, and every new or changed chunk is embedded into both.
+Until then the old index answers; new or changed chunks are embedded into it at once
+(``embed_pending_task``) and into the new one by the build, which checks under the index
+lock that none is missing before it switches.
 """
 
 from __future__ import annotations

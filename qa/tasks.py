@@ -18,9 +18,14 @@ def index_pages_task(page_ids: list[int]) -> int:
 
 @shared_task(name="qa.embed_pending", acks_late=True)
 def embed_pending_task() -> int:
-    """Embed every chunk whose vector is missing or out of date; safe to run twice."""
-    ensure_active_index()
-    return embed_pending_chunks()
+    """Embed every chunk whose vector in the active index is missing or out of date; safe
+    to run twice.
+
+    An index being built is left to its own task (``build_embedding_index_task``), which
+    takes chunks written meanwhile before it switches: filling it here too would make
+    every page edit during a build re-embed the rest of the corpus alongside the build.
+    """
+    return embed_pending_chunks(index=ensure_active_index())
 
 
 @shared_task(name="qa.build_embedding_index", acks_late=True)
