@@ -293,3 +293,31 @@ def test_chunks_written_during_a_build_are_embedded_into_the_active_index_then_t
     with django_capture_on_commit_callbacks(execute=True):
         assert build_embedding_index(index_id=switch.building.pk)
     assert ChunkEmbedding.objects.filter(index=switch.building, chunk=chunk).exists()
+
+
+@pytest.mark.broker
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_builds_the_new_index_and_switches(
+    celery_worker, space, teammate, second_model, settings
+) -> None:  # noqa: ANN001
+    from tests.conftest import wait_for
+
+    page = services.create_page(
+        space=space, author=teammate, title="On call", body=PAGES["On call"]
+    )
+    wait_for(lambda: ChunkEmbedding.objects.filter(chunk__page=page).exists(), timeout=120)
+    old = active_index()
+    _use_model(settings, second_model)
+    switch = start_model_switch()  # queues the build on commit (no transaction here: now)
+    assert switch.state == "started"
+
+    def switched() -> bool:
+        return EmbeddingIndex.objects.filter(
+            pk=switch.building.pk, status=EmbeddingIndex.Status.ACTIVE
+        ).exists()
+
+    wait_for(switched, timeout=120)
+    old.refresh_from_db()
+    assert old.status == "retired"
+    wait_for(lambda: not ChunkEmbedding.objects.filter(index=old).exists(), timeout=30)
+    assert _dense_titles(teammate, "who restarts the payment gateway?") == ["On call"]
