@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
@@ -42,6 +43,10 @@ logger = logging.getLogger(__name__)
 # Pages re-chunked per call of ``index_pages`` (each page is its own short transaction; the
 # batch only sets how often progress is reported).
 PAGE_BATCH_SIZE = 20
+
+# Chunks one run of the build task embeds before it queues the next run: minutes, not hours,
+# so no broker redelivers a long unacknowledged task to a second worker meanwhile.
+BUILD_CHUNKS_PER_RUN = 2000
 
 # ``progress(stage, done, total)``: stage is "pages" or "embedding".
 Progress = Callable[[str, int, int], None]
@@ -296,29 +301,42 @@ def start_model_switch() -> ModelSwitch:
     return ModelSwitch(state=state, active=active, building=building)
 
 
+class BuildOutcome(StrEnum):
+    """How a run of ``build_embedding_index`` ended."""
+
+    SWITCHED = "switched"
+    MORE = "more"  # stopped after ``max_chunks``: run it again
+    NOT_BUILDING = "not_building"  # switched already, abandoned or gone
+
+
 def build_embedding_index(
     *,
     index_id: int,
     batch_size: int = EMBED_BATCH_SIZE,
+    max_chunks: int | None = None,
     progress: Callable[[int], None] | None = None,
-) -> bool:
+) -> BuildOutcome:
     """Embed every chunk into building index ``index_id``, then make it the active one.
 
     Resumable: only missing vectors are embedded, so a crash and a rerun continue where it
-    stopped. The switch holds the index lock and checks that nothing is missing, so no chunk
-    written meanwhile is left without a vector. Returns whether it switched (False: the
-    index is not building any more, e.g. switched already or abandoned).
+    stopped; ``max_chunks`` ends a run early (``MORE``) so the worker can build in slices
+    rather than one task of hours. The switch holds the index lock and checks that nothing
+    is missing, so no chunk written meanwhile is left without a vector.
     """
     while True:
         index = EmbeddingIndex.objects.filter(pk=index_id).first()
         if index is None or index.status != EmbeddingIndex.Status.BUILDING:
-            return False
-        embed_pending_chunks(index=index, batch_size=batch_size, progress=progress)
+            return BuildOutcome.NOT_BUILDING
+        done = embed_pending_chunks(
+            index=index, batch_size=batch_size, progress=progress, limit=max_chunks
+        )
+        if max_chunks is not None and done >= max_chunks:
+            return BuildOutcome.MORE
         with transaction.atomic():
             lock_index()
             index = EmbeddingIndex.objects.select_for_update().filter(pk=index_id).first()
             if index is None or index.status != EmbeddingIndex.Status.BUILDING:
-                return False
+                return BuildOutcome.NOT_BUILDING
             if pending_chunks(index).exists():
                 continue  # chunks written while embedding; embed them and try again
             old = (
@@ -332,7 +350,7 @@ def build_embedding_index(
             index.activated_at = timezone.now()
             index.save(update_fields=["status", "activated_at"])
         logger.info("embedding index %s (%s) is active", index.pk, index.model_name)
-        return True
+        return BuildOutcome.SWITCHED
 
 
 def model_switch_state() -> dict:

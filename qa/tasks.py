@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from qa.indexing import embed_pending_chunks, ensure_active_index, index_pages
-from qa.rebuild import build_embedding_index
+from qa.rebuild import BUILD_CHUNKS_PER_RUN, BuildOutcome, build_embedding_index
 
 
 @shared_task(name="qa.index_pages", acks_late=True)
@@ -29,10 +29,14 @@ def embed_pending_task() -> int:
 
 
 @shared_task(name="qa.build_embedding_index", acks_late=True)
-def build_embedding_index_task(index_id: int) -> bool:
-    """Embed every chunk into the building index ``index_id``, then switch to it.
+def build_embedding_index_task(index_id: int) -> str:
+    """Embed chunks into the building index ``index_id`` (a slice at a time, each run
+    queueing the next), then switch to it.
 
     Resumable and idempotent: a rerun embeds only what is missing, and an index that is not
     building any more is left alone.
     """
-    return build_embedding_index(index_id=index_id)
+    outcome = build_embedding_index(index_id=index_id, max_chunks=BUILD_CHUNKS_PER_RUN)
+    if outcome == BuildOutcome.MORE:
+        build_embedding_index_task.delay(index_id)
+    return outcome.value

@@ -15,6 +15,7 @@ from qa.embeddings import embedding_model_info
 from qa.indexing import ensure_active_index, index_page
 from qa.models import Chunk, ChunkEmbedding, CorpusStats, EmbeddingIndex, Posting, Term
 from qa.rebuild import (
+    BuildOutcome,
     build_embedding_index,
     model_switch_state,
     rebuild_index,
@@ -221,6 +222,10 @@ def test_a_model_switch_builds_in_the_background_then_switches(  # noqa: PLR0915
     new.refresh_from_db()
     old.refresh_from_db()
     assert new.status == "building" and old.status == "active"
+    # A run may stop after a slice, to be run again.
+    outcome = build_embedding_index(index_id=new.pk, batch_size=1, max_chunks=1)
+    assert outcome == BuildOutcome.MORE
+    assert ChunkEmbedding.objects.filter(index=new).count() == 2
     # Queries still answer from the old index.
     assert active_index() == old
     assert _dense_titles(teammate, question)[0] == "On call"
@@ -238,7 +243,8 @@ def test_a_model_switch_builds_in_the_background_then_switches(  # noqa: PLR0915
     missing = Chunk.objects.count() - ChunkEmbedding.objects.filter(index=new).count()
     embedded: list[int] = []
     with django_capture_on_commit_callbacks(execute=True):
-        assert build_embedding_index(index_id=new.pk, batch_size=1, progress=embedded.append)
+        outcome = build_embedding_index(index_id=new.pk, batch_size=1, progress=embedded.append)
+    assert outcome == BuildOutcome.SWITCHED
     assert embedded[-1] == missing  # only what was missing
 
     new.refresh_from_db()
@@ -252,7 +258,7 @@ def test_a_model_switch_builds_in_the_background_then_switches(  # noqa: PLR0915
     assert _dense_titles(teammate, question)[0] == "On call"
     assert model_switch_state()["state"] == "current"
     # Done twice is harmless.
-    assert build_embedding_index(index_id=new.pk) is False
+    assert build_embedding_index(index_id=new.pk) == BuildOutcome.NOT_BUILDING
     assert start_model_switch().state == "current"
 
 
@@ -271,7 +277,7 @@ def test_configuring_the_old_model_again_abandons_the_build(
     building.refresh_from_db()
     assert building.status == "retired"
     assert not _hnsw_exists(building)
-    assert build_embedding_index(index_id=building.pk) is False
+    assert build_embedding_index(index_id=building.pk) == BuildOutcome.NOT_BUILDING
 
 
 def test_chunks_written_during_a_build_are_embedded_into_the_active_index_then_the_new(
@@ -291,7 +297,7 @@ def test_chunks_written_during_a_build_are_embedded_into_the_active_index_then_t
     # The build takes it before it switches.
     assert not ChunkEmbedding.objects.filter(index=switch.building, chunk=chunk).exists()
     with django_capture_on_commit_callbacks(execute=True):
-        assert build_embedding_index(index_id=switch.building.pk)
+        assert build_embedding_index(index_id=switch.building.pk) == BuildOutcome.SWITCHED
     assert ChunkEmbedding.objects.filter(index=switch.building, chunk=chunk).exists()
 
 
