@@ -84,6 +84,15 @@ def _lock() -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
 
 
+def lock_index() -> None:
+    """Hold the index writers' lock until the caller's transaction ends.
+
+    For the other writers of the index (``qa.rebuild``: the statistics repair and the
+    model switch), so they take turns with chunk writes.
+    """
+    _lock()
+
+
 def _ensure_stats() -> None:
     CorpusStats.objects.get_or_create(singleton=True)
 
@@ -406,13 +415,15 @@ def embed_pending_chunks(
     index: EmbeddingIndex | None = None,
     batch_size: int = EMBED_BATCH_SIZE,
     progress=None,
+    limit: int | None = None,
 ) -> int:
     """Embed every chunk whose vector in ``index`` (default: each index to fill) is missing
     or out of date, ``batch_size`` texts at a time; returns how many were embedded.
 
     Vectors are written only for chunks whose text is still the one embedded, so a chunk
     edited meanwhile is picked up by the next run, never stored with an old vector.
-    ``progress`` (optional) is called with the count after each batch.
+    ``progress`` (optional) is called with the count after each batch; with ``limit`` it
+    stops after the batch that reaches that count (a long build, run in slices).
     """
     from qa.embeddings import embed_texts
 
@@ -432,6 +443,8 @@ def embed_pending_chunks(
             after = rows[-1][0]
             if progress is not None:
                 progress(done)
+            if limit is not None and done >= limit:
+                return done
     return done
 
 

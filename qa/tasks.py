@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from qa.indexing import embed_pending_chunks, ensure_active_index, index_pages
+from qa.rebuild import BUILD_CHUNKS_PER_RUN, BuildOutcome, build_embedding_index
 
 
 @shared_task(name="qa.index_pages", acks_late=True)
@@ -17,6 +18,25 @@ def index_pages_task(page_ids: list[int]) -> int:
 
 @shared_task(name="qa.embed_pending", acks_late=True)
 def embed_pending_task() -> int:
-    """Embed every chunk whose vector is missing or out of date; safe to run twice."""
-    ensure_active_index()
-    return embed_pending_chunks()
+    """Embed every chunk whose vector in the active index is missing or out of date; safe
+    to run twice.
+
+    An index being built is left to its own task (``build_embedding_index_task``), which
+    takes chunks written meanwhile before it switches: filling it here too would make
+    every page edit during a build re-embed the rest of the corpus alongside the build.
+    """
+    return embed_pending_chunks(index=ensure_active_index())
+
+
+@shared_task(name="qa.build_embedding_index", acks_late=True)
+def build_embedding_index_task(index_id: int) -> str:
+    """Embed chunks into the building index ``index_id`` (a slice at a time, each run
+    queueing the next), then switch to it.
+
+    Resumable and idempotent: a rerun embeds only what is missing, and an index that is not
+    building any more is left alone.
+    """
+    outcome = build_embedding_index(index_id=index_id, max_chunks=BUILD_CHUNKS_PER_RUN)
+    if outcome == BuildOutcome.MORE:
+        build_embedding_index_task.delay(index_id)
+    return outcome.value

@@ -25,6 +25,7 @@ def test_it_answers_200_naming_every_part(client, fresh_heartbeat) -> None:  # n
         "ok": True,
         "name": "sentence-transformers/all-MiniLM-L6-v2",
         "dimension": 384,
+        "index": {"state": "none"},
     }
     assert body["checks"]["worker"]["hostname"] == "worker-1"
     assert response["Cache-Control"].startswith("max-age=0")
