@@ -66,6 +66,7 @@ def _source(
     messages: Sequence[ConsentedMessage],
     owner_label: str,
     grant: ConsentGrant,
+    contacts: tuple[int, ...] = (),
 ) -> ThreadSource:
     headline = _headline(messages)
     conversation = messages[0].conversation
@@ -84,6 +85,8 @@ def _source(
         purpose=Chunk.QA_PURPOSE,
         expires_at=grant.expires_at,
         updated_at=messages[-1].sent_at,
+        # Who the Q&A asks when these threads come near a question but do not answer it.
+        contact_ids=contacts,
     )
 
 
@@ -92,6 +95,7 @@ def _thread_sources(
 ) -> Iterator[ThreadSource]:
     """One source per served thread, read ``THREAD_BATCH`` threads at a time."""
     owner_label = _owner_label(case, now)
+    contacts = tuple(case.successors.order_by("pk").values_list("pk", flat=True))
     thread_ids = indexed_thread_ids(case=case, now=now)
     for start in range(0, len(thread_ids), THREAD_BATCH):
         batch = thread_ids[start : start + THREAD_BATCH]
@@ -102,7 +106,7 @@ def _thread_sources(
             grouped[message.thread_id].append(message)
         for thread_id in batch:
             if grouped.get(thread_id):
-                yield _source(case, thread_id, grouped[thread_id], owner_label, grant)
+                yield _source(case, thread_id, grouped[thread_id], owner_label, grant, contacts)
 
 
 @transaction.atomic

@@ -58,6 +58,8 @@ def test_index_consent_indexes_each_served_thread_for_the_space_readers(
     assert chunk.kind == Chunk.Kind.THREAD and chunk.purpose == Chunk.QA_PURPOSE
     assert chunk.space_id == spaced_case.space_id and chunk.expires_at == grant.expires_at
     assert chunk.owner_label == "the departing colleague"  # no consent to be named
+    # A question that comes near but is not answered goes to the successors.
+    assert chunk.contact_ids == list(spaced_case.successors.values_list("pk", flat=True))
     thread_id = int(chunk.source_key.rsplit(":", 1)[1])
     first = consented_messages(purpose=Purpose.INDEX, case=spaced_case, thread_ids=[thread_id])[0]
     assert chunk.url == reverse(
