@@ -76,6 +76,11 @@ urlpatterns = [
     ),
     path("sections/<int:section_id>/", draft_api.SectionUpdateApi.as_view(), name="draft-section"),
     path(
+        "sections/<int:section_id>/rewrite/",
+        draft_api.SectionRewriteApi.as_view(),
+        name="draft-section-rewrite",
+    ),
+    path(
         "sections/<int:section_id>/comments/",
         draft_api.SectionCommentApi.as_view(),
         name="draft-section-comments",

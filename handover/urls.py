@@ -143,6 +143,11 @@ urlpatterns = [
         draft_views.section_comment,
         name="draft-section-comment",
     ),
+    path(
+        "draft/sections/<int:section_id>/rewrite/",
+        draft_views.section_rewrite,
+        name="draft-section-rewrite",
+    ),
     path("cases/<int:case_id>/interview/", draft_views.interview_page, name="interview"),
     path(
         "interview/<int:question_id>/answer/",

@@ -22,11 +22,15 @@ import re
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.services import record_audit_event
 from handover.cases.selectors import is_subject_of
@@ -53,6 +57,10 @@ class GenerationUnavailableError(HandoverError):
 
 class GenerationFailedError(HandoverError):
     """The endpoint did not answer, or answered something that is not a rewrite."""
+
+
+class RewriteInProgressError(HandoverError):
+    """The section's rewrite is already waiting for the worker or running."""
 
 
 @dataclass(frozen=True)
@@ -221,3 +229,102 @@ def _replace(
         details={"sent": len(sentences), "written": len(parsed)},
     )
     return len(parsed)
+
+
+def _in_progress(section: DraftSection) -> bool:
+    """Whether a request is waiting or running and not yet given up as lost."""
+    if section.rewrite_state not in (
+        DraftSection.RewriteState.PENDING,
+        DraftSection.RewriteState.RUNNING,
+    ):
+        return False
+    # A worker that died mid-rewrite leaves RUNNING behind; past twice the endpoint's
+    # timeout the subject may ask again (the claim below keeps a late task from doubling).
+    lost_after = timedelta(seconds=2 * settings.DRAFT_GENERATION_TIMEOUT + 60)
+    requested = section.rewrite_requested_at
+    return requested is not None and timezone.now() - requested < lost_after
+
+
+def request_section_rewrite(*, section: DraftSection, by: AbstractBaseUser) -> DraftSection:
+    """The subject asks for ``section`` to be rewritten; the worker does it after commit.
+
+    Checks at once what can be checked without the endpoint (the subject, an endpoint
+    configured, the external-processor consent for every cited message), marks the
+    section as waiting and schedules ``rewrite_section_task``. Raises
+    ``RewriteInProgressError`` while an earlier request is waiting or running.
+    """
+    from handover.drafting.tasks import rewrite_section_task
+
+    if not is_subject_of(case=section.case, user=by):
+        raise CasePermissionError(_("Only the person leaving can have a section rewritten."))
+    _check_may_send(section, _rewritable(section))
+    with transaction.atomic():
+        locked = DraftSection.objects.select_for_update().get(pk=section.pk)
+        if _in_progress(locked):
+            raise RewriteInProgressError(_("This section is already being rewritten."))
+        section.rewrite_state = DraftSection.RewriteState.PENDING
+        section.rewrite_message = ""
+        section.rewrite_requested_at = timezone.now()
+        section.save(
+            update_fields=[
+                "rewrite_state",
+                "rewrite_message",
+                "rewrite_requested_at",
+                "updated_at",
+            ]
+        )
+        record_audit_event(
+            actor=by,
+            action="drafting.section_rewrite_requested",
+            target=section,
+            scope=f"case:{section.case_id}",
+        )
+        section_id, user_id = section.pk, by.pk
+        transaction.on_commit(lambda: rewrite_section_task.delay(section_id, user_id))
+    return section
+
+
+def _finish(section_id: int, state: str, message: str) -> None:
+    DraftSection.objects.filter(
+        pk=section_id, rewrite_state=DraftSection.RewriteState.RUNNING
+    ).update(rewrite_state=state, rewrite_message=message, updated_at=timezone.now())
+
+
+def run_requested_rewrite(*, section_id: int, user_id: int) -> RewriteResult | None:
+    """Do a rewrite the subject asked for; what happened is kept on the section.
+
+    Idempotent: only a section waiting for the worker is claimed (compare-and-set from
+    ``pending`` to ``running``), so a task delivered twice rewrites once. A refusal or a
+    failure of the endpoint is kept as the section's message for the review page.
+    """
+    claimed = DraftSection.objects.filter(
+        pk=section_id, rewrite_state=DraftSection.RewriteState.PENDING
+    ).update(rewrite_state=DraftSection.RewriteState.RUNNING, updated_at=timezone.now())
+    if not claimed:
+        return None
+    section = DraftSection.objects.select_related("case").get(pk=section_id)
+    user = get_user_model().objects.filter(pk=user_id).first()
+    try:
+        if user is None:
+            raise CasePermissionError(_("Only the person leaving can have a section rewritten."))
+        result = rewrite_section(section=section, by=user)
+    except HandoverError as error:
+        _finish(section_id, DraftSection.RewriteState.FAILED, str(error))
+        return None
+    except Exception:
+        _finish(
+            section_id,
+            DraftSection.RewriteState.FAILED,
+            _("The rewrite failed; the section stays as it was."),
+        )
+        raise
+    if result.sent == 0:
+        message = _("Nothing in this section could be rewritten; it stays as it was.")
+    else:
+        message = ngettext(
+            "Rewritten: %(written)d sentence written, %(dropped)d without a citation dropped.",
+            "Rewritten: %(written)d sentences written, %(dropped)d without a citation dropped.",
+            result.written,
+        ) % {"written": result.written, "dropped": result.dropped}
+    _finish(section_id, DraftSection.RewriteState.DONE, message)
+    return result

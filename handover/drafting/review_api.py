@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from handover.api_base import DetailSerializer, HandoverApi
 from handover.cases.selectors import get_case_for_user
-from handover.drafting import interview, review
+from handover.drafting import generation, interview, review
 from handover.drafting import review_selectors as selectors
 from handover.drafting.review_selectors import Draft, SectionView
 from handover.models import DraftSection, DraftSentence, InterviewQuestion
@@ -78,6 +78,11 @@ class SectionSerializer(serializers.Serializer):
     position = serializers.IntegerField(source="section.position")
     approved_at = serializers.DateTimeField(source="section.approved_at", allow_null=True)
     question_id = serializers.IntegerField(source="section.question_id", allow_null=True)
+    rewritten = serializers.BooleanField(source="section.rewritten")
+    rewrite_state = serializers.ChoiceField(
+        choices=DraftSection.RewriteState.choices, source="section.rewrite_state"
+    )
+    rewrite_message = serializers.CharField(source="section.rewrite_message")
     sentences = serializers.SerializerMethodField()
     threads = ThreadUsedSerializer(many=True)
     comments = CommentSerializer(many=True)
@@ -193,6 +198,24 @@ class SectionUpdateApi(HandoverApi):
             if "status" in values:
                 review.set_section_status(section=section, by=request.user, status=values["status"])
         return Response(_section_data(request, section))
+
+
+class SectionRewriteApi(HandoverApi):
+    """The subject asks the configured model to rewrite a section; the worker does it.
+
+    Answers 202 with the section waiting for the worker (``rewrite_state`` ``pending``);
+    read it again for the outcome (``done`` or ``failed``, with ``rewrite_message``).
+    400 without an endpoint or while a rewrite is already waiting or running, 403 for
+    anyone but the subject, 409 without the external-processor consent.
+    """
+
+    @extend_schema(
+        request=None, responses={202: SectionSerializer, **ERRORS, 409: DetailSerializer}
+    )
+    def post(self, request: Request, section_id: int) -> Response:
+        section = selectors.get_section_for_user(section_id=section_id, user=request.user)
+        generation.request_section_rewrite(section=section, by=request.user)
+        return Response(_section_data(request, section), status=status.HTTP_202_ACCEPTED)
 
 
 class SectionCommentApi(HandoverApi):

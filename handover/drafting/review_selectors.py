@@ -27,6 +27,7 @@ from handover.consent.read import (
     iter_consented_messages,
     live_grants,
 )
+from handover.drafting.generation import generation_configured
 from handover.drafting.interview import PROMPTS, ensure_builtin_questions, prompt_text
 from handover.models import (
     DraftCitation,
@@ -105,6 +106,11 @@ class Draft:
     @property
     def may_edit(self) -> bool:
         return SUBJECT in self.roles
+
+    @property
+    def may_rewrite(self) -> bool:
+        """The subject may have sections rewritten: only where the operator set an endpoint."""
+        return SUBJECT in self.roles and generation_configured()
 
     @property
     def may_read(self) -> bool:

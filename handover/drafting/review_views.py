@@ -17,8 +17,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from handover.cases.selectors import get_case_for_user
-from handover.drafting import forms, interview, review
+from handover.cases.selectors import get_case_for_user, is_subject_of
+from handover.drafting import forms, generation, interview, review
 from handover.drafting import review_selectors as selectors
 from handover.errors import CasePermissionError, HandoverError
 from handover.models import DraftSection, Thread
@@ -150,6 +150,33 @@ def section_comment(request: HttpRequest, section_id: int) -> HttpResponse:
             section=section, by=request.user, body=data["body"]
         ),
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def section_rewrite(request: HttpRequest, section_id: int) -> HttpResponse:
+    """The subject asks the configured model to rewrite a section (POST); GET polls it.
+
+    The rewrite runs on the worker: the section shows that it is waiting or running, and
+    its partial polls this URL until it shows the outcome.
+    """
+    section = selectors.get_section_for_user(section_id=section_id, user=request.user)
+    if not is_subject_of(case=section.case, user=request.user):
+        raise PermissionDenied(_("Only the person leaving can have a section rewritten."))
+    if request.method == "GET":
+        return _section_response(request, section)
+    try:
+        generation.request_section_rewrite(section=section, by=request.user)
+    except CasePermissionError:
+        raise
+    except HandoverError as error:
+        return _section_response(request, section, str(error))
+    if not request.htmx:
+        messages.info(
+            request,
+            _("The configured model is rewriting the section; reload the page in a moment."),
+        )
+    return _section_response(request, section)
 
 
 def _thread_of_case(case, thread_id: int) -> Thread:  # noqa: ANN001

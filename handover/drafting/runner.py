@@ -239,10 +239,15 @@ def _topic_texts(topic: DraftTopic) -> str:
     return " ".join(topic.threads.values_list("label", flat=True))
 
 
-def write_topic(*, run: DraftRun, topic: DraftTopic, others: Sequence[str] = ()) -> DraftSection:
+def write_topic(
+    *, run: DraftRun, topic: DraftTopic, others: Sequence[str] = ()
+) -> DraftSection | None:
     """Write (or write again) the section of one topic, from what the read path serves now.
 
     Call inside a transaction that holds the run; the caller deletes any older section.
+    A topic with nothing citable to say (its threads no longer served, or no line with a
+    citation) gets no section: an empty one would be a page of nothing to review or
+    publish. The topic stays, so its threads can still be moved or merged.
     """
     case = run.case
     threads = list(topic.threads.order_by("first_at", "id"))
@@ -277,6 +282,13 @@ def write_topic(*, run: DraftRun, topic: DraftTopic, others: Sequence[str] = ())
         )
         topic.title = (title or (threads[0].label if threads else "") or _("Topic"))[:200]
         topic.save(update_fields=["title"])
+    kept = []
+    for line in lines:
+        cited = list(dict.fromkeys(mid for mid in line.message_ids if mid in served))
+        if cited and line.text.strip():
+            kept.append((line, cited))
+    if not kept:
+        return None
     section = DraftSection.objects.create(
         case=case,
         run=run,
@@ -285,11 +297,7 @@ def write_topic(*, run: DraftRun, topic: DraftTopic, others: Sequence[str] = ())
         title=topic.title,
         position=topic.position,
     )
-    position = 0
-    for line in lines:
-        cited = list(dict.fromkeys(mid for mid in line.message_ids if mid in served))
-        if not cited or not line.text.strip():
-            continue
+    for position, (line, cited) in enumerate(kept):
         sentence = DraftSentence.objects.create(
             section=section,
             part=line.part,
@@ -304,21 +312,21 @@ def write_topic(*, run: DraftRun, topic: DraftTopic, others: Sequence[str] = ())
                 for index, mid in enumerate(cited)
             ]
         )
-        position += 1
     return section
 
 
 def _write(run: DraftRun, token: str) -> None:
     topics = list(DraftTopic.objects.filter(run=run).order_by("position", "id"))
     texts = {topic.pk: _topic_texts(topic) for topic in topics}
-    for topic in topics:
+    for done, topic in enumerate(topics, start=1):
         if DraftSection.objects.filter(topic=topic).exists():
             continue
         others = [text for pk, text in texts.items() if pk != topic.pk]
         with transaction.atomic():
             held = _hold(run.pk, token)
             write_topic(run=held, topic=topic, others=others)
-            held.topics_done = DraftSection.objects.filter(run=run).count()
+            # Topics written so far, counting those left without a section.
+            held.topics_done = done
             held.heartbeat_at = timezone.now()
             held.save(update_fields=["topics_done", "heartbeat_at"])
 

@@ -214,6 +214,13 @@ class DraftSection(models.Model):
         APPROVED = "approved", _("Approved")
         DROPPED = "dropped", _("Dropped")
 
+    class RewriteState(models.TextChoices):
+        NONE = "", _("Not asked")
+        PENDING = "pending", _("Waiting for the worker")
+        RUNNING = "running", _("Being rewritten")
+        DONE = "done", _("Rewritten")
+        FAILED = "failed", _("Not rewritten")
+
     case = models.ForeignKey(
         "handover.HandoverCase", on_delete=models.CASCADE, related_name="draft_sections"
     )
@@ -237,6 +244,12 @@ class DraftSection(models.Model):
     rewritten = models.BooleanField(
         default=False, help_text="Rewritten by the configured external processor."
     )
+    # The subject's latest request for that rewrite: the worker's progress and outcome.
+    rewrite_state = models.CharField(
+        max_length=16, choices=RewriteState.choices, default=RewriteState.NONE, blank=True
+    )
+    rewrite_message = models.TextField(blank=True)
+    rewrite_requested_at = models.DateTimeField(null=True, blank=True)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -258,6 +271,10 @@ class DraftSection(models.Model):
             models.CheckConstraint(
                 condition=models.Q(status__in=["proposed", "approved", "dropped"]),
                 name="handover_section_status",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rewrite_state__in=["", "pending", "running", "done", "failed"]),
+                name="handover_section_rewrite_state",
             ),
             models.CheckConstraint(
                 condition=models.Q(kind="topic", question__isnull=True)

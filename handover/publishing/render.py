@@ -6,6 +6,7 @@ database, so what a page says is decided in one place (``services.publish_case``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from handover.models import DraftSentence
+from wiki.rendering import is_linkable_title, wikilink_for
 
 Part = DraftSentence.Part
 
@@ -108,8 +110,29 @@ def render_section(
     return "\n".join(lines).rstrip() + "\n"
 
 
+# What a wiki title cannot hold (``wiki.rendering.is_linkable_title``): the wikilink syntax
+# has no escape for "|", "[[" or "]]", so each becomes the nearest plain sign.
+_UNLINKABLE = str.maketrans({"|": "/", "[": "(", "]": ")"})
+_LEADING_COLONS = re.compile(r"^[\s:]+")
+
+
+def page_title(title: str) -> str:
+    """A section's title as a wiki page title the root page can link to.
+
+    A linkable title stays as it is. Otherwise ``|`` becomes ``/`` and square brackets
+    round ones, and a leading ``:`` goes; anything still unlinkable (nothing left, say)
+    becomes "Topic".
+    """
+    cleaned = _one_line(title)[:200].strip()
+    if is_linkable_title(cleaned):
+        return cleaned
+    cleaned = _LEADING_COLONS.sub("", cleaned.translate(_UNLINKABLE)).strip()
+    return cleaned if is_linkable_title(cleaned) else _("Topic")
+
+
 def render_root(*, titles: Sequence[str], written_from: str) -> str:
     """The handover page: the attribution and a link to each section page."""
     lines = [f"*{written_from}*", "", _("What they handed over:"), ""]
-    lines += [f"- [[{title}]]" for title in titles]
+    # wikilink_for writes "[[:RFC:12]]" for a title that reads as a space key.
+    lines += [f"- {wikilink_for(page_title(title))}" for title in titles]
     return "\n".join(lines) + "\n"

@@ -34,6 +34,7 @@ from handover.models import (
 from handover.publishing.render import (
     PublishableSentence,
     attribution,
+    page_title,
     render_root,
     render_section,
 )
@@ -229,7 +230,7 @@ def publish_case(*, case: HandoverCase, by: AbstractBaseUser) -> list[PublishedP
         existing = {key: row for key, row in existing.items() if row.pk not in removed}
         if root is not None and root.pk in removed:
             root = None
-    root_title = _("Handover: %(name)s") % {"name": name or _("a departing colleague")}
+    root_title = page_title(_("Handover: %(name)s") % {"name": name or _("a departing colleague")})
     if root is None:
         root_page = _create(case=case, by=by, title=root_title, body="", parent=None)
         root = PublishedPage.objects.create(
@@ -240,13 +241,14 @@ def publish_case(*, case: HandoverCase, by: AbstractBaseUser) -> list[PublishedP
         body = render_section(case_id=case.pk, sentences=sentences, written_from=written_from)
         message_ids = sorted({mid for sentence in sentences for mid in sentence.message_ids})
         row = existing.get(section.pk)
+        title = page_title(section.title)
         if row is None:
-            page = _create(case=case, by=by, title=section.title, body=body, parent=root.page)
+            page = _create(case=case, by=by, title=title, body=body, parent=root.page)
             row = PublishedPage.objects.create(
                 case=case, section=section, page=page, message_ids=message_ids, published_by=by
             )
         else:
-            _update(page=row.page, by=by, title=section.title, body=body)
+            _update(page=row.page, by=by, title=title, body=body)
             row.message_ids = message_ids
             row.published_by = by
             row.save(update_fields=["message_ids", "published_by", "last_published_at"])

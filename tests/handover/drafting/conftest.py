@@ -4,7 +4,11 @@ The draft's rows are written directly (the drafting runner is tested on its own)
 topic sections of a succeeded run, each sentence citing consented messages of a thread.
 """
 
+import json
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.db.models import Count
@@ -169,3 +173,42 @@ def small_case(case, subject, slack_import):  # noqa: ANN001, ANN201
     share_for_publishing(case, subject, conversations_by_size(subject)[:8])
     case.refresh_from_db()
     return case
+
+
+class Endpoint:
+    """A stand-in for an operator's OpenAI-compatible server: records what it is sent."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        self.answer = ""
+        self.status = 200
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers["Content-Length"])
+                endpoint.requests.append(
+                    {"path": self.path, "body": json.loads(self.rfile.read(length))}
+                )
+                payload = json.dumps(
+                    {"choices": [{"message": {"role": "assistant", "content": endpoint.answer}}]}
+                ).encode()
+                self.send_response(endpoint.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def endpoint() -> Iterator[Endpoint]:
+    server = Endpoint()
+    yield server
+    server.server.shutdown()

@@ -1,10 +1,5 @@
 """The optional rewrite by an external processor: nothing leaves without endpoint and consent."""
 
-import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from handover.consent import services as consent_services
@@ -21,45 +16,6 @@ from handover.models import (
 from handover.privacy import services as privacy_services
 
 pytestmark = pytest.mark.django_db
-
-
-class Endpoint:
-    """A stand-in for an operator's OpenAI-compatible server: records what it is sent."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict] = []
-        self.answer = ""
-        self.status = 200
-        endpoint = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                length = int(self.headers["Content-Length"])
-                endpoint.requests.append(
-                    {"path": self.path, "body": json.loads(self.rfile.read(length))}
-                )
-                payload = json.dumps(
-                    {"choices": [{"message": {"role": "assistant", "content": endpoint.answer}}]}
-                ).encode()
-                self.send_response(endpoint.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
-@pytest.fixture
-def endpoint() -> Iterator[Endpoint]:
-    server = Endpoint()
-    yield server
-    server.server.shutdown()
 
 
 def _section(case, subject, purposes) -> DraftSection:  # noqa: ANN001
@@ -193,3 +149,61 @@ def test_only_the_subject_may_ask(
     with pytest.raises(CasePermissionError):
         generation.rewrite_section(section=section, by=successor)
     assert endpoint.requests == []
+
+
+def test_a_requested_rewrite_runs_once_through_the_task(
+    case, subject, slack_import, endpoint, settings, django_capture_on_commit_callbacks
+) -> None:  # noqa: ANN001
+    from handover.drafting.tasks import rewrite_section_task
+
+    settings.DRAFT_GENERATION_URL = endpoint.url
+    section = _section(case, subject, [Purpose.PUBLISH, Purpose.EXTERNAL_PROCESSOR])
+    cited = _cited(section)
+    with django_capture_on_commit_callbacks() as callbacks:
+        generation.request_section_rewrite(section=section, by=subject)
+    assert len(callbacks) == 1 and endpoint.requests == []
+    section.refresh_from_db()
+    assert section.rewrite_state == DraftSection.RewriteState.PENDING
+    with pytest.raises(generation.RewriteInProgressError):
+        generation.request_section_rewrite(section=section, by=subject)
+    endpoint.answer = "One. [1]\nTwo and three. [2] [3]"
+    rewrite_section_task(section.pk, subject.pk)
+    rewrite_section_task(section.pk, subject.pk)
+    assert len(endpoint.requests) == 1
+    section.refresh_from_db()
+    assert section.rewrite_state == DraftSection.RewriteState.DONE and section.rewritten
+    assert _cited(section) == cited
+
+
+def test_a_consent_withdrawn_before_the_worker_runs_stops_the_rewrite(
+    case, subject, slack_import, endpoint, settings
+) -> None:  # noqa: ANN001
+    settings.DRAFT_GENERATION_URL = endpoint.url
+    section = _section(case, subject, [Purpose.PUBLISH, Purpose.EXTERNAL_PROCESSOR])
+    generation.request_section_rewrite(section=section, by=subject)
+    consent_services.withdraw_consent(case=case, by=subject, purposes=[Purpose.EXTERNAL_PROCESSOR])
+    generation.run_requested_rewrite(section_id=section.pk, user_id=subject.pk)
+    assert endpoint.requests == []
+    section.refresh_from_db()
+    assert section.rewrite_state == DraftSection.RewriteState.FAILED
+    assert "external processor" in section.rewrite_message
+    assert not section.rewritten
+
+
+def test_a_rewrite_lost_with_its_worker_may_be_asked_again(
+    case, subject, slack_import, endpoint, settings
+) -> None:  # noqa: ANN001
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.DRAFT_GENERATION_URL = endpoint.url
+    section = _section(case, subject, [Purpose.PUBLISH, Purpose.EXTERNAL_PROCESSOR])
+    DraftSection.objects.filter(pk=section.pk).update(
+        rewrite_state=DraftSection.RewriteState.RUNNING,
+        rewrite_requested_at=timezone.now() - timedelta(hours=1),
+    )
+    section.refresh_from_db()
+    generation.request_section_rewrite(section=section, by=subject)
+    section.refresh_from_db()
+    assert section.rewrite_state == DraftSection.RewriteState.PENDING

@@ -126,3 +126,41 @@ def test_the_interview_by_api(case, subject, successor, manager, outsider) -> No
     section = DraftSection.objects.get(question=question)
     assert section.sentences.count() == 2
     assert _api(subject).get(answer).status_code == 405
+
+
+def test_the_subject_asks_for_a_rewrite_by_api(
+    draft, subject, successor, manager, outsider, endpoint, settings
+) -> None:  # noqa: ANN001
+    from handover.consent import services as consent_services
+    from handover.drafting.tasks import rewrite_section_task
+    from handover.models import Conversation, Purpose
+
+    url = reverse("api:handover:draft-section-rewrite", args=[draft.first.pk])
+    settings.DRAFT_GENERATION_URL = ""
+    assert _api(subject).post(url).status_code == 400
+    settings.DRAFT_GENERATION_URL = endpoint.url
+    refused = _api(subject).post(url)
+    assert refused.status_code == 400 and "external processor" in refused.json()["detail"]
+    assert _api(successor).post(url).status_code == 403
+    for user in (manager, outsider):
+        assert _api(user).post(url).status_code == 404
+    assert _api(subject).get(url).status_code == 405
+    consent_services.record_consent(
+        case=draft.case,
+        by=subject,
+        purposes=[Purpose.EXTERNAL_PROCESSOR],
+        conversation_ids=list(
+            Conversation.objects.filter(owner=subject).values_list("pk", flat=True)
+        ),
+    )
+    asked = _api(subject).post(url)
+    assert asked.status_code == 202, asked.content
+    assert asked.json()["rewrite_state"] == "pending"
+    assert _api(subject).post(url).status_code == 400
+    endpoint.answer = "All of it. [1] [2] [3]"
+    rewrite_section_task(draft.first.pk, subject.pk)
+    section = (
+        _api(subject).get(reverse("api:handover:draft", args=[draft.case.pk])).json()["sections"][0]
+    )
+    assert section["rewrite_state"] == "done" and section["rewritten"]
+    assert [s["text"] for s in section["sentences"]] == ["All of it."]

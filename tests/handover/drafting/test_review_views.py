@@ -314,3 +314,145 @@ def test_the_review_page_reads_in_a_fixed_number_of_queries(draft, subject, clie
     with CaptureQueriesContext(connection) as after:
         assert client.get(_review(draft)).status_code == 200
     assert len(after.captured_queries) == len(before.captured_queries)
+
+
+# --- Rewriting a section with the configured model -------------------------------------------
+
+REWRITE_BUTTON = "Rewrite with the configured model"
+
+
+def _rewrite_url(section) -> str:  # noqa: ANN001
+    return reverse("handover:draft-section-rewrite", args=[section.pk])
+
+
+def _let_the_processor_read(case, subject) -> None:  # noqa: ANN001
+    from handover.consent import services as consent_services
+    from handover.models import Conversation
+
+    consent_services.record_consent(
+        case=case,
+        by=subject,
+        purposes=[Purpose.EXTERNAL_PROCESSOR],
+        conversation_ids=list(
+            Conversation.objects.filter(owner=subject).values_list("pk", flat=True)
+        ),
+    )
+
+
+def test_the_rewrite_button_is_absent_without_an_endpoint(
+    draft, subject, client_for, settings
+) -> None:  # noqa: ANN001
+    settings.DRAFT_GENERATION_URL = ""
+    body = client_for(subject).get(_review(draft)).content.decode()
+    assert REWRITE_BUTTON not in body
+    response = client_for(subject).post(_rewrite_url(draft.first), **HTMX)
+    assert response.status_code == 400
+    assert "No external processor is configured." in response.content.decode()
+    draft.first.refresh_from_db()
+    assert draft.first.rewrite_state == DraftSection.RewriteState.NONE
+
+
+def test_the_rewrite_button_shows_to_the_subject_only_with_an_endpoint(
+    draft, subject, successor, manager, client_for, endpoint, settings
+) -> None:  # noqa: ANN001
+    settings.DRAFT_GENERATION_URL = endpoint.url
+    body = client_for(subject).get(_review(draft)).content.decode()
+    assert body.count(REWRITE_BUTTON) == 2
+    assert _rewrite_url(draft.first) in body
+    for user in (successor, manager):
+        assert REWRITE_BUTTON not in client_for(user).get(_review(draft)).content.decode()
+
+
+def test_others_may_not_ask_for_a_rewrite(
+    draft, successor, manager, teammate, outsider, client_for, endpoint, settings
+) -> None:  # noqa: ANN001
+    settings.DRAFT_GENERATION_URL = endpoint.url
+    assert client_for(successor).post(_rewrite_url(draft.first), **HTMX).status_code == 403
+    assert client_for(successor).get(_rewrite_url(draft.first), **HTMX).status_code == 403
+    for user in (manager, teammate, outsider):
+        assert client_for(user).post(_rewrite_url(draft.first), **HTMX).status_code == 404
+    assert client_for(None).post(_rewrite_url(draft.first)).status_code == 302
+    draft.first.refresh_from_db()
+    assert draft.first.rewrite_state == DraftSection.RewriteState.NONE
+    assert endpoint.requests == []
+
+
+def test_asking_without_the_processor_consent_shows_a_clear_message(
+    draft, subject, client_for, endpoint, settings
+) -> None:  # noqa: ANN001
+    settings.DRAFT_GENERATION_URL = endpoint.url
+    response = client_for(subject).post(_rewrite_url(draft.first), **HTMX)
+    assert response.status_code == 400
+    assert "You have not let the external processor read" in response.content.decode()
+    response = client_for(subject).post(_rewrite_url(draft.first), follow=True)
+    assert response.status_code == 200
+    assert "You have not let the external processor read" in response.content.decode()
+    assert endpoint.requests == []
+
+
+def test_asking_for_a_rewrite_shows_it_running_then_its_outcome(
+    draft, subject, client_for, endpoint, settings, django_capture_on_commit_callbacks
+) -> None:  # noqa: ANN001
+    from handover.drafting.tasks import rewrite_section_task
+
+    settings.DRAFT_GENERATION_URL = endpoint.url
+    _let_the_processor_read(draft.case, subject)
+    client = client_for(subject)
+    cited = set(
+        DraftCitation.objects.filter(sentence__section=draft.first).values_list(
+            "message_id", flat=True
+        )
+    )
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(_rewrite_url(draft.first), **HTMX)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "The configured model is rewriting this section." in body
+    assert 'hx-trigger="every 2s"' in body and REWRITE_BUTTON not in body
+    assert len(callbacks) == 1
+    # A second ask while the first waits is refused in words; nothing else is sent.
+    again = client.post(_rewrite_url(draft.first), **HTMX)
+    assert again.status_code == 400
+    assert "already being rewritten" in again.content.decode()
+
+    # What the worker does with the task sent on commit, here in-process.
+    endpoint.answer = (
+        "The dashboards are summarised. [1] [2]\nAn uncited guess.\nThe export waits. [3]"
+    )
+    rewrite_section_task(draft.first.pk, subject.pk)
+    polled = client.get(_rewrite_url(draft.first), **HTMX).content.decode()
+    assert "Rewritten: 2 sentences written, 1 without a citation dropped." in polled
+    assert "The dashboards are summarised." in polled and "An uncited guess" not in polled
+    assert 'hx-trigger="every 2s"' not in polled and REWRITE_BUTTON in polled
+    assert (
+        set(
+            DraftCitation.objects.filter(sentence__section=draft.first).values_list(
+                "message_id", flat=True
+            )
+        )
+        == cited
+    )
+    # Delivered twice, the task does nothing the second time.
+    rewrite_section_task(draft.first.pk, subject.pk)
+    assert len(endpoint.requests) == 1
+
+
+def test_a_failed_rewrite_shows_a_clear_message_and_keeps_the_section(
+    draft, subject, client_for, endpoint, settings
+) -> None:  # noqa: ANN001
+    from handover.drafting.tasks import rewrite_section_task
+
+    settings.DRAFT_GENERATION_URL = endpoint.url
+    _let_the_processor_read(draft.case, subject)
+    before = list(draft.first.sentences.values_list("pk", "text"))
+    client = client_for(subject)
+    assert client.post(_rewrite_url(draft.first), **HTMX).status_code == 200
+    endpoint.status = 500
+    rewrite_section_task(draft.first.pk, subject.pk)
+    response = client.get(_review(draft))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Not rewritten:" in body and "did not give a usable answer" in body
+    assert list(draft.first.sentences.values_list("pk", "text")) == before
+    # The subject may ask again after a failure.
+    assert client.post(_rewrite_url(draft.first), **HTMX).status_code == 200

@@ -250,3 +250,31 @@ def test_the_case_pages_publish_step_publishes_the_pages(draft, ready_case, subj
     case_services.STEPS["publish"](case=ready_case, by=subject)
     assert ready_case.state == HandoverCase.State.PUBLISHED
     assert PublishedPage.objects.filter(case=ready_case, is_root=False).exists()
+
+
+def test_the_handover_page_links_sections_whose_titles_hold_link_syntax(
+    draft, ready_case, subject, wiki_space
+) -> None:  # noqa: ANN001
+    from wiki.rendering import parse_wikilinks
+
+    titles = ["Costs | budget", "Build ]] and [[deploy", "RFC:12"]
+    for section, title in zip(draft.approved, titles, strict=True):
+        section.title = title
+        section.save(update_fields=["title"])
+    rows = services.publish_case(case=ready_case, by=subject)
+    children = {row.section.title: row.page for row in rows[1:]}
+    assert children["Costs | budget"].title == "Costs / budget"
+    assert children["Build ]] and [[deploy"].title == "Build )) and ((deploy"
+    assert children["RFC:12"].title == "RFC:12"
+    root = rows[0].page
+    root.refresh_from_db()
+    links = parse_wikilinks(root.current_revision.body)
+    assert [(link.space_key, link.title) for link in links] == [
+        (None, page.title) for page in (row.page for row in rows[1:])
+    ]
+    assert "[[:RFC:12]]" in root.current_revision.body
+    for link in links:
+        assert Page.objects.filter(space=wiki_space, title=link.title).exists()
+    # Publishing again keeps the same pages under the same titles.
+    again = services.publish_case(case=ready_case, by=subject)
+    assert [row.page_id for row in again] == [row.page_id for row in rows]
