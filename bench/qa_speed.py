@@ -89,9 +89,7 @@ def _build(chunks: int) -> list[int]:
     admin = users.filter(username="bench-qa-admin").first() or users.create_user(
         "bench-qa-admin", password=None
     )
-    reader = users.filter(username=READER).first() or users.create_user(
-        READER, password=None
-    )
+    reader = users.filter(username=READER).first() or users.create_user(READER, password=None)
     space = services.create_space(name="Q&A bench", key=SPACE_KEY, by=admin)
     services.set_space_role(space=space, by=admin, role=Role.READER, user=reader)
     count = max(1, chunks // SECTIONS)
