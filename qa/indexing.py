@@ -196,10 +196,12 @@ def _write_source(*, kind: str, source_key: str, rows: Sequence[_Row]) -> list[i
             stale_ids.append(chunk.pk)
             length_delta -= chunk.length
             changed.append(chunk)
-        for name, value in fields.items():
-            setattr(chunk, name, value)
-        chunk.searchable = True
-        chunk.save()
+        fields["searchable"] = True
+        differs = [name for name, value in fields.items() if getattr(chunk, name) != value]
+        if differs:
+            for name in differs:
+                setattr(chunk, name, fields[name])
+            chunk.save(update_fields=[*differs, "indexed_at"])
     gone = [chunk.pk for chunk in existing.values()]
     if gone:
         length_delta -= sum(chunk.length for chunk in existing.values())
