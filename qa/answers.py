@@ -86,6 +86,9 @@ class AnswerPassage:
     score: float
     similarity: float | None
     citation: Citation
+    # False: the source was shared for answers but not to be quoted word for word; it is
+    # cited and its text is withheld (``text`` and ``sentences`` are empty).
+    quoted: bool = True
 
 
 @dataclass(frozen=True)
@@ -371,8 +374,16 @@ def answer_question(
             chat.save(update_fields=["updated_at"])
         passages: list[AnswerPassage] = []
         answer_text = ""
-        highlighted = _highlight([chunk for _c, chunk, _s in chosen], text) if chosen else []
-        for (candidate, chunk, score), sentences in zip(chosen, highlighted, strict=True):
+        quotable = [chunk for _c, chunk, _s in chosen if chunk.may_quote]
+        highlighted = dict(
+            zip(
+                [c.pk for c in quotable],
+                _highlight(quotable, text) if quotable else [],
+                strict=True,
+            )
+        )
+        for candidate, chunk, score in chosen:
+            sentences = highlighted.get(chunk.pk, [])
             similarity = (
                 round(1 - candidate.dense_distance, 4)
                 if candidate.dense_distance is not None
@@ -381,8 +392,9 @@ def answer_question(
             passages.append(
                 AnswerPassage(
                     chunk_id=chunk.pk,
-                    text=chunk.text or chunk.title,
+                    text=(chunk.text or chunk.title) if chunk.may_quote else "",
                     sentences=sentences,
+                    quoted=chunk.may_quote,
                     score=round(score, 6),
                     similarity=similarity,
                     citation=_citation(chunk, pages),
@@ -394,6 +406,11 @@ def answer_question(
                 s.text for s in best.sentences[:2]
             ]
             answer_text = " ".join(lines[:3])
+            if not best.quoted:
+                answer_text = _(
+                    "“%(title)s” holds what you asked about. It was shared for answers but "
+                    "not to be quoted word for word: open the source to read it."
+                ) % {"title": best.citation.title}
         request = None
         routed: list[AskedPerson] = []
         if abstained:

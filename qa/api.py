@@ -101,6 +101,9 @@ class PassageSerializer(serializers.Serializer):
     score = serializers.FloatField()
     similarity = serializers.FloatField(allow_null=True)
     citation = CitationSerializer()
+    quoted = serializers.BooleanField(
+        help_text="False: cited only; its subject did not agree to be quoted word for word."
+    )
 
 
 @extend_schema_serializer(component_name="AskedPerson")

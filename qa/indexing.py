@@ -59,6 +59,8 @@ class ThreadSource:
     updated_at: datetime.datetime | None = None
     # Who to ask when the memory falls short here (the case's successors).
     contact_ids: tuple[int, ...] = ()
+    # Whether answers may quote it word for word (the quote purpose); cited only otherwise.
+    may_quote: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class _Row:
     expires_at: datetime.datetime | None = None
     contact_ids: tuple[int, ...] = ()
     entry_id: int | None = None
+    may_quote: bool = True
 
 
 def _lock() -> None:
@@ -185,6 +188,7 @@ def _write_source(*, kind: str, source_key: str, rows: Sequence[_Row]) -> list[i
             "content_sha256": passage.content_sha256,
             "contact_ids": list(row.contact_ids),
             "entry_id": row.entry_id,
+            "may_quote": row.may_quote,
         }
         chunk = existing.pop(ordinal, None)
         if chunk is None:
@@ -328,6 +332,7 @@ def replace_thread_sources(*, consent_key: str, sources: Iterable[ThreadSource])
                 purpose=source.purpose,
                 expires_at=source.expires_at,
                 contact_ids=tuple(source.contact_ids),
+                may_quote=source.may_quote,
             )
             for passage in passages
             if passage.text

@@ -101,6 +101,9 @@ class Chunk(models.Model):
     purpose = models.CharField(max_length=32, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     searchable = models.BooleanField(default=True)
+    # Whether an answer may show the text word for word (a thread's subject granted the
+    # quote purpose); otherwise the chunk is cited, and its text withheld from answers.
+    may_quote = models.BooleanField(default=True)
     # Keyword terms in the chunk (its BM25 document length).
     length = models.PositiveIntegerField(default=0)
     # Hash of what was embedded: an unchanged chunk keeps its vectors on reindex.

@@ -116,8 +116,9 @@ def _end(grant: ConsentGrant, reason: str, now: datetime) -> None:
     grant.save(update_fields=["ended_at", "end_reason"])
 
 
-# Purposes whose end changes what an indexed passage may say: its content, or the name in it.
-_INDEX_TEXT_PURPOSES = frozenset({Purpose.INDEX, Purpose.ATTRIBUTE})
+# Purposes whose end changes what an indexed passage may say or show: its content, the name
+# in it, or whether answers may quote it word for word.
+_INDEX_TEXT_PURPOSES = frozenset({Purpose.INDEX, Purpose.ATTRIBUTE, Purpose.QUOTE})
 
 
 def _takes_from_index(
@@ -185,7 +186,10 @@ def record_consent(
         Purpose.INDEX not in wanted
         or _takes_from_index(previous_index, conversations, threads, expires_at)
     )
-    hide = hide or (Purpose.ATTRIBUTE in open_grants and Purpose.ATTRIBUTE not in wanted)
+    hide = hide or any(
+        purpose in open_grants and purpose not in wanted
+        for purpose in (Purpose.ATTRIBUTE, Purpose.QUOTE)
+    )
     grants = []
     for purpose in Purpose.values:
         previous = open_grants.get(purpose)

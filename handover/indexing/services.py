@@ -67,6 +67,7 @@ def _source(
     owner_label: str,
     grant: ConsentGrant,
     contacts: tuple[int, ...] = (),
+    may_quote: bool = False,
 ) -> ThreadSource:
     headline = _headline(messages)
     conversation = messages[0].conversation
@@ -87,6 +88,7 @@ def _source(
         updated_at=messages[-1].sent_at,
         # Who the Q&A asks when these threads come near a question but do not answer it.
         contact_ids=contacts,
+        may_quote=may_quote,
     )
 
 
@@ -96,6 +98,7 @@ def _thread_sources(
     """One source per served thread, read ``THREAD_BATCH`` threads at a time."""
     owner_label = _owner_label(case, now)
     contacts = tuple(case.successors.order_by("pk").values_list("pk", flat=True))
+    may_quote = live_grants(case=case.pk, purpose=Purpose.QUOTE, now=now).exists()
     thread_ids = indexed_thread_ids(case=case, now=now)
     for start in range(0, len(thread_ids), THREAD_BATCH):
         batch = thread_ids[start : start + THREAD_BATCH]
@@ -106,7 +109,9 @@ def _thread_sources(
             grouped[message.thread_id].append(message)
         for thread_id in batch:
             if grouped.get(thread_id):
-                yield _source(case, thread_id, grouped[thread_id], owner_label, grant, contacts)
+                yield _source(
+                    case, thread_id, grouped[thread_id], owner_label, grant, contacts, may_quote
+                )
 
 
 @transaction.atomic

@@ -124,3 +124,42 @@ def test_a_chinese_question_is_answered_from_a_chinese_page(space, teammate, suc
     assert answer.passages and answer.passages[0].citation.title == "运维手册"
     highlighted = [s.text for s in answer.passages[0].sentences if s.highlighted]
     assert highlighted and "备份" in highlighted[0]
+
+
+def test_a_thread_shared_without_the_quote_purpose_is_cited_and_not_quoted(
+    space,
+    successor,
+    teammate,  # noqa: ANN001
+) -> None:
+    from qa.indexing import ThreadSource, replace_thread_sources
+
+    source = ThreadSource(
+        source_key="case:9:thread:1",
+        space_id=space.pk,
+        title="Certificate renewal",
+        text="Colleague A: The TLS certificate of the billing gateway expires every March.",
+        url="/handover/cases/9/sources/1/",
+        owner_label="the departing colleague",
+        consent_key="case:9",
+        purpose=Chunk.QA_PURPOSE,
+        expires_at=None,
+        contact_ids=(teammate.pk,),
+    )
+    replace_thread_sources(consent_key="case:9", sources=[source])
+    ensure_active_index()
+    embed_pending_chunks()
+    answer = answer_question(
+        user=successor, question="When does the billing gateway certificate expire?"
+    )
+    [passage] = [p for p in answer.passages if p.citation.kind == "thread"]
+    assert not passage.quoted and passage.text == "" and passage.sentences == []
+    assert "March" not in answer.answer and "Certificate renewal" in answer.answer
+    stored = Question.objects.get(pk=answer.question_id).answer
+    assert "March" not in str(stored)
+
+    quotable = ThreadSource(**{**source.__dict__, "may_quote": True})
+    replace_thread_sources(consent_key="case:9", sources=[quotable])
+    again = answer_question(
+        user=successor, question="When does the billing gateway certificate expire?"
+    )
+    assert "March" in again.passages[0].text
