@@ -42,8 +42,9 @@ from wiki.selectors.ownership import with_staleness
 from wiki.selectors.rendering import page_url
 
 MAX_QUESTION_CHARS = 2000
-# Passages shown with an answer (one per source: retrieval fuses by source).
+# Passages shown with an answer, and how many of one source at most.
 PASSAGES = 3
+PER_SOURCE = 2
 # Retrieved candidates looked at before the passages are chosen.
 LOOKED_AT = 20
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？；])|\n+")
@@ -247,8 +248,17 @@ def _rank(
 
 
 def _choose(ranked: list[tuple[Candidate, Chunk, float]]) -> list[tuple[Candidate, Chunk, float]]:
-    """The passages shown: the best chunk of each of the best ``PASSAGES`` sources."""
-    return ranked[:PASSAGES]
+    chosen: list[tuple[Candidate, Chunk, float]] = []
+    per_source: dict[str, int] = {}
+    for item in ranked:
+        source = item[1].source_key
+        if per_source.get(source, 0) >= PER_SOURCE:
+            continue
+        per_source[source] = per_source.get(source, 0) + 1
+        chosen.append(item)
+        if len(chosen) == PASSAGES:
+            break
+    return chosen
 
 
 def _confidence(chosen: list[tuple[Candidate, Chunk, float]]) -> float:

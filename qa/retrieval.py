@@ -61,9 +61,8 @@ def dense_candidates(
     vector,
     index: EmbeddingIndex,
     limit: int = CANDIDATES,
-) -> list[tuple[int, str, float]]:
-    """(chunk id, source key, cosine distance) of the nearest chunks ``user`` may read,
-    nearest first.
+) -> list[tuple[int, float]]:
+    """(chunk id, cosine distance) of the nearest chunks ``user`` may read, nearest first.
 
     The HNSW index is searched with ``hnsw.ef_search`` at least ``limit`` (so recall does
     not drop below what was asked for) and an iterative scan, so chunks the filter removes
@@ -81,23 +80,19 @@ def dense_candidates(
         cursor.execute("SET LOCAL hnsw.iterative_scan = strict_order")
         cursor.execute(
             # Integers and the filter above only; the index's predicate must be a literal.
-            f"SELECT e.chunk_id, c.source_key, "  # noqa: S608
-            f"e.embedding::vector({dimension}) <=> %s::vector({dimension}) "
+            f"SELECT e.chunk_id, e.embedding::vector({dimension}) <=> %s::vector({dimension}) "  # noqa: S608
             f"AS distance FROM qa_chunkembedding e JOIN qa_chunk c ON c.id = e.chunk_id "
             f"WHERE e.index_id = {int(index.pk)} AND e.content_sha256 = c.content_sha256 "
             f"AND {filter_sql} ORDER BY distance LIMIT %s",
             [literal, *params, limit],
         )
-        return [
-            (chunk_id, source, float(distance)) for chunk_id, source, distance in cursor.fetchall()
-        ]
+        return [(chunk_id, float(distance)) for chunk_id, distance in cursor.fetchall()]
 
 
 def keyword_candidates(
     *, user: AbstractBaseUser, terms: list[str], limit: int = CANDIDATES
-) -> list[tuple[int, str, float]]:
-    """(chunk id, source key, BM25 score) of the best keyword matches ``user`` may read,
-    best first."""
+) -> list[tuple[int, float]]:
+    """(chunk id, BM25 score) of the best keyword matches ``user`` may read, best first."""
     visible = _visible_sql(user)
     if visible is None or not terms:
         return []
@@ -108,22 +103,21 @@ def keyword_candidates(
             "s AS (SELECT GREATEST(chunks, 1)::float8 AS n, "
             "GREATEST(total_length::float8 / GREATEST(chunks, 1), 1) AS avgdl "
             "FROM qa_corpusstats) "
-            "SELECT p.chunk_id, c.source_key, SUM(ln(1 + (s.n - q.df + 0.5) / (q.df + 0.5)) "
+            "SELECT p.chunk_id, SUM(ln(1 + (s.n - q.df + 0.5) / (q.df + 0.5)) "
             "* p.frequency * (%s + 1) "
             "/ (p.frequency + %s * (1 - %s + %s * c.length / s.avgdl))) AS score "
             "FROM q JOIN qa_posting p ON p.term_id = q.id "
             "JOIN qa_chunk c ON c.id = p.chunk_id CROSS JOIN s "
             f"WHERE {filter_sql} "
-            "GROUP BY p.chunk_id, c.source_key ORDER BY score DESC, p.chunk_id LIMIT %s",
+            "GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT %s",
             [terms, BM25_K1, BM25_K1, BM25_B, BM25_B, *params, limit],
         )
-        return [(chunk_id, source, float(score)) for chunk_id, source, score in cursor.fetchall()]
+        return [(chunk_id, float(score)) for chunk_id, score in cursor.fetchall()]
 
 
 @dataclass
 class Candidate:
-    """A source (a page, a thread, an answered question) found by one or both retrievers:
-    its best chunk, its ranks (1-based, among sources) and fused score."""
+    """A chunk found by one or both retrievers, with its ranks (1-based) and fused score."""
 
     chunk_id: int
     dense_rank: int | None = None
@@ -131,55 +125,20 @@ class Candidate:
     dense_distance: float | None = None
     keyword_score: float | None = None
     score: float = 0.0
-    source_key: str = ""
-    # The source's other matching chunks, best first (the answer may show a second one).
-    more_chunk_ids: list[int] = field(default_factory=list)
-
-
-def _by_source(found: list[tuple[int, str, float]]) -> list[tuple[str, list[int], float]]:
-    """A ranked chunk list as a ranked source list: each source at its best chunk's place."""
-    sources: dict[str, tuple[list[int], float]] = {}
-    for chunk_id, source, value in found:
-        if source in sources:
-            sources[source][0].append(chunk_id)
-        else:
-            sources[source] = ([chunk_id], value)
-    return [(source, chunks, value) for source, (chunks, value) in sources.items()]
+    sources: list[str] = field(default_factory=list)
 
 
 def fuse(
-    dense: list[tuple[int, str, float]],
-    keyword: list[tuple[int, str, float]],
-    *,
-    k: int = RRF_K,
+    dense: list[tuple[int, float]], keyword: list[tuple[int, float]], *, k: int = RRF_K
 ) -> list[Candidate]:
-    """Reciprocal rank fusion of the two lists, by source: each source scores 1/(k + rank)
-    per list, its rank that of its best chunk among the sources of that list.
-
-    Fusing sources rather than chunks keeps a long page (many chunks) from pushing others
-    down each list, and lets a page found by meaning in one section and by words in another
-    gain from both. The chunk shown is the one ranked best in either list (dense first).
-    """
-    found: dict[str, Candidate] = {}
-    for rank, (source, chunks, distance) in enumerate(_by_source(dense), start=1):
-        candidate = found.setdefault(source, Candidate(chunks[0], source_key=source))
+    """Reciprocal rank fusion of the two lists: each chunk scores 1/(k + rank) per list."""
+    found: dict[int, Candidate] = {}
+    for rank, (chunk_id, distance) in enumerate(dense, start=1):
+        candidate = found.setdefault(chunk_id, Candidate(chunk_id))
         candidate.dense_rank, candidate.dense_distance = rank, distance
-        candidate.more_chunk_ids = chunks[1:]
         candidate.score += 1.0 / (k + rank)
-    for rank, (source, chunks, score) in enumerate(_by_source(keyword), start=1):
-        candidate = found.get(source)
-        if candidate is None:
-            candidate = found[source] = Candidate(chunks[0], source_key=source)
-            candidate.more_chunk_ids = chunks[1:]
-        elif (
-            candidate.dense_rank is not None
-            and rank < candidate.dense_rank
-            and candidate.chunk_id != chunks[0]
-        ):
-            candidate.more_chunk_ids = [candidate.chunk_id] + [
-                c for c in candidate.more_chunk_ids if c != chunks[0]
-            ]
-            candidate.chunk_id = chunks[0]
+    for rank, (chunk_id, score) in enumerate(keyword, start=1):
+        candidate = found.setdefault(chunk_id, Candidate(chunk_id))
         candidate.keyword_rank, candidate.keyword_score = rank, score
         candidate.score += 1.0 / (k + rank)
     return sorted(found.values(), key=lambda c: (-c.score, c.chunk_id))
@@ -209,8 +168,8 @@ def search_chunks(
         raise ValueError(f"unknown retrieval mode {mode!r}")
     if not user.is_authenticated or not question.strip():
         return []
-    dense: list[tuple[int, str, float]] = []
-    keyword: list[tuple[int, str, float]] = []
+    dense: list[tuple[int, float]] = []
+    keyword: list[tuple[int, float]] = []
     if mode in ("hybrid", "dense"):
         index = active_index()
         if index is not None:

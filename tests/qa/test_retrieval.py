@@ -185,7 +185,7 @@ def test_dense_and_hybrid_find_a_paraphrase_and_never_an_unreadable_chunk(
     vector = embed_question("How to restart the payment service after an outage.", index)
     found = dense_candidates(user=outsider, vector=vector, index=index)
     private = Chunk.objects.get(title="Private runbook").pk
-    assert private not in [chunk_id for chunk_id, _source, _distance in found] and len(found) == 2
+    assert private not in [chunk_id for chunk_id, _distance in found] and len(found) == 2
 
 
 def test_an_edited_chunk_is_re_embedded(space, teammate) -> None:  # noqa: ANN001
