@@ -27,6 +27,10 @@ from wiki.models import Space
 from wiki.selectors.access import readable_spaces_q
 
 RRF_K = 60
+# Vectors the index is asked for per wanted chunk, before the access filter: chunks a person
+# may not read take places, so the index looks this many times further (an iterative scan
+# goes past ``hnsw.ef_search`` as far as needed).
+NEAR_FACTOR = 10
 CANDIDATES = 100
 BM25_K1 = 1.2
 BM25_B = 0.75
@@ -37,7 +41,10 @@ def _visible_sql(user: AbstractBaseUser) -> tuple[str, list] | None:
     if not user.is_authenticated:
         return None
     spaces_sql, spaces_params = (
-        Space.objects.filter(readable_spaces_q(user)).values("id").query.sql_with_params()
+        Space.objects.filter(readable_spaces_q(user))
+        .order_by()
+        .values("id")
+        .query.sql_with_params()
     )
     sql = (
         # The spaces subquery is Django's own compilation of the wiki's rule; values are params.
@@ -78,13 +85,20 @@ def dense_candidates(
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL hnsw.ef_search = {ef_search}")
         cursor.execute("SET LOCAL hnsw.iterative_scan = strict_order")
+        cursor.execute(f"SET LOCAL hnsw.max_scan_tuples = {max(20_000, limit * NEAR_FACTOR * 4)}")
         cursor.execute(
             # Integers and the filter above only; the index's predicate must be a literal.
-            f"SELECT e.chunk_id, e.embedding::vector({dimension}) <=> %s::vector({dimension}) "  # noqa: S608
-            f"AS distance FROM qa_chunkembedding e JOIN qa_chunk c ON c.id = e.chunk_id "
-            f"WHERE e.index_id = {int(index.pk)} AND e.content_sha256 = c.content_sha256 "
-            f"AND {filter_sql} ORDER BY distance LIMIT %s",
-            [literal, *params, limit],
+            # The nearest vectors come from the HNSW index alone (the inner query: a join
+            # lets the planner prefer an exact scan of every vector), then the access
+            # filter keeps those the person may read, in the same statement.
+            f"SELECT near.chunk_id, near.distance FROM ("  # noqa: S608
+            f"SELECT e.chunk_id, e.content_sha256, "
+            f"e.embedding::vector({dimension}) <=> %s::vector({dimension}) AS distance "
+            f"FROM qa_chunkembedding e WHERE e.index_id = {int(index.pk)} "
+            f"ORDER BY distance LIMIT %s) AS near "
+            f"JOIN qa_chunk c ON c.id = near.chunk_id AND c.content_sha256 = near.content_sha256 "
+            f"WHERE {filter_sql} ORDER BY near.distance LIMIT %s",
+            [literal, limit * NEAR_FACTOR, *params, limit],
         )
         return [(chunk_id, float(distance)) for chunk_id, distance in cursor.fetchall()]
 
