@@ -84,12 +84,14 @@ def _jsonl(path: Path) -> list[dict]:
         return [json.loads(line) for line in lines if line.strip()]
 
 
-def load_dataset(folder: Path) -> tuple[dict[str, dict], dict[str, str], dict[str, dict[str, int]]]:
-    """The corpus (id -> title and text), the questions (id -> text) and the test qrels."""
+def load_dataset(
+    folder: Path, split: str = "test"
+) -> tuple[dict[str, dict], dict[str, str], dict[str, dict[str, int]]]:
+    """The corpus (id -> title and text), the questions (id -> text) and a split's qrels."""
     corpus = {str(doc["_id"]): doc for doc in _jsonl(folder / "corpus.jsonl")}
     queries = {str(query["_id"]): query["text"] for query in _jsonl(folder / "queries.jsonl")}
     qrels: dict[str, dict[str, int]] = {}
-    with (folder / "qrels" / "test.tsv").open(encoding="utf-8") as rows:
+    with (folder / "qrels" / f"{split}.tsv").open(encoding="utf-8") as rows:
         for line in rows:
             fields = line.rstrip("\n").split("\t")
             if len(fields) < 3 or not fields[2].lstrip("-").isdigit():
@@ -323,6 +325,88 @@ def evaluate(
     return results
 
 
+RRF_KS = (10, 20, 30, 45, 60, 100)
+THRESHOLDS = tuple(round(0.2 + 0.05 * step, 2) for step in range(9))
+
+
+def calibrate(
+    queries: dict[str, str],
+    query_ids: list[str],
+    qrels: dict[str, dict[str, int]],
+    doc_of_chunk: dict[int, str],
+    candidates: int,
+) -> dict:
+    """The settings chosen on the train split (never on the test split that is reported):
+
+    - the RRF k with the best hybrid nDCG@10;
+    - the abstention threshold: the answer service answers when the best cosine similarity
+      among its three passages reaches it; an answer is right when one of those passages is
+      from a relevant document. The threshold with the best F1 of "answered and right"
+      (precision: right among answered; recall: answered among those it could get right).
+    """
+    from qa.answers import PASSAGES
+    from qa.keywords import terms_of_question
+    from qa.retrieval import (
+        active_index,
+        dense_candidates,
+        embed_question,
+        fuse,
+        keyword_candidates,
+    )
+
+    _editor, reader = _people()
+    index = active_index()
+    lists = []
+    for query_id in query_ids:
+        vector = embed_question(queries[query_id], index)
+        dense = dense_candidates(user=reader, vector=vector, index=index, limit=candidates)
+        keyword = keyword_candidates(
+            user=reader, terms=terms_of_question(queries[query_id]), limit=candidates
+        )
+        lists.append((query_id, dense, keyword))
+    by_k = {}
+    for k in RRF_KS:
+        ndcgs = []
+        for query_id, dense, keyword in lists:
+            scores: dict[str, float] = {}
+            for candidate in fuse(dense, keyword, k=k):
+                doc_id = doc_of_chunk[candidate.chunk_id]
+                scores[doc_id] = max(scores.get(doc_id, 0.0), candidate.score)
+            ndcgs.append(ndcg_at(rank_documents(scores), qrels[query_id], CUTOFF_NDCG))
+        by_k[k] = round(statistics.fmean(ndcgs), 4)
+    best_k = max(by_k, key=by_k.get)
+    outcomes = []
+    for query_id, dense, keyword in lists:
+        top = fuse(dense, keyword, k=best_k)[:PASSAGES]
+        similarity = max(
+            (1 - c.dense_distance for c in top if c.dense_distance is not None), default=0.0
+        )
+        right = any(doc_of_chunk[c.chunk_id] in qrels[query_id] for c in top)
+        outcomes.append((similarity, right))
+    could = sum(1 for _s, right in outcomes if right)
+    by_threshold = {}
+    for threshold in THRESHOLDS:
+        answered = [right for similarity, right in outcomes if similarity >= threshold]
+        precision = sum(answered) / len(answered) if answered else 0.0
+        recall = sum(answered) / could if could else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        by_threshold[threshold] = {
+            "answered": round(len(answered) / len(outcomes), 3),
+            "precision": round(precision, 3),
+            "recall": round(recall, 3),
+            "f1": round(f1, 3),
+        }
+    best_threshold = max(by_threshold, key=lambda t: by_threshold[t]["f1"])
+    return {
+        "split": "train",
+        "queries": len(query_ids),
+        "hybrid_ndcg@10_by_rrf_k": by_k,
+        "best_rrf_k": best_k,
+        "abstention_by_threshold": by_threshold,
+        "best_threshold": best_threshold,
+    }
+
+
 def _database_name(dataset: Path, doc_count: int, corpus_size: int) -> str:
     name = re.sub(r"[^a-z0-9]+", "_", dataset.name.lower()).strip("_") or "dataset"
     name = f"bench_qa_{name}"
@@ -336,11 +420,16 @@ def main() -> None:
     parser.add_argument("--limit-docs", type=int, help="N documents: the relevant ones first")
     parser.add_argument("--reindex", action="store_true", help="drop the Q&A index first")
     parser.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="on the train split: sweep the RRF k and the abstention threshold",
+    )
+    parser.add_argument(
         "--candidates", type=int, help="chunks each retriever returns (default: the product's)"
     )
     args = parser.parse_args()
     dataset = args.dataset.resolve()
-    corpus, queries, qrels = load_dataset(dataset)
+    corpus, queries, qrels = load_dataset(dataset, "train" if args.calibrate else "test")
     doc_ids, query_ids = limit_dataset(
         corpus, qrels, limit_queries=args.limit_queries, limit_docs=args.limit_docs
     )
@@ -375,6 +464,9 @@ def main() -> None:
         .values_list("n", flat=True)
     )
     candidates = args.candidates or CANDIDATES
+    if args.calibrate:
+        print(json.dumps(calibrate(queries, query_ids, qrels, doc_of_chunk, candidates)))
+        return
     started = time.perf_counter()
     results = evaluate(
         queries=queries,

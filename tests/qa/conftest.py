@@ -1,21 +1,28 @@
-"""Spaces and pages for the Q&A tests: a private space with a role per persona, a public one."""
+"""The Q&A tests' spaces (the wiki tests' own: a private space with a role per persona, a
+public one) and a runbook page indexed and embedded in the private one."""
 
 import pytest
 
+from qa.indexing import embed_pending_chunks, ensure_active_index, index_page
+from tests.wiki.conftest import public_space, space  # noqa: F401
 from wiki import services
-from wiki.models import Role
+from wiki.models import Page
 
 
 @pytest.fixture
-def space(manager, teammate, subject, successor):  # noqa: ANN001, ANN201
-    """A private space: the teammate and subject edit, the successor reads, outsiders nothing."""
-    space = services.create_space(name="Platform docs", key="platform", by=manager)
-    services.set_space_role(space=space, by=manager, role=Role.EDITOR, user=teammate)
-    services.set_space_role(space=space, by=manager, role=Role.EDITOR, user=subject)
-    services.set_space_role(space=space, by=manager, role=Role.READER, user=successor)
-    return space
-
-
-@pytest.fixture
-def public_space(manager):  # noqa: ANN001, ANN201
-    return services.create_space(name="Handbook", key="handbook", by=manager, is_private=False)
+def runbook(space, teammate):  # noqa: ANN001, ANN201, F811
+    page = services.create_page(
+        space=space,
+        author=teammate,
+        title="Payment service runbook",
+        body=(
+            "# Restarting\n\nWhen the payment service is down, restart it with "
+            "`make restart-payments` on the ops host. Check the queue depth afterwards.\n\n"
+            "# Owners\n\nThe platform team looks after it."
+        ),
+    )
+    services.set_page_owners(page=page, by=teammate, owners=[teammate])
+    index_page(page_id=page.pk)
+    ensure_active_index()
+    embed_pending_chunks()
+    return Page.objects.get(pk=page.pk)

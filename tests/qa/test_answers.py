@@ -13,28 +13,9 @@ from qa.answers import (
 from qa.indexing import embed_pending_chunks, ensure_active_index, index_page
 from qa.models import Chunk, KnowledgeRequest, Question, RequestRecipient
 from wiki import services
-from wiki.models import Notification, Page
+from wiki.models import Notification
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def runbook(space, teammate):  # noqa: ANN001, ANN201
-    page = services.create_page(
-        space=space,
-        author=teammate,
-        title="Payment service runbook",
-        body=(
-            "# Restarting\n\nWhen the payment service is down, restart it with "
-            "`make restart-payments` on the ops host. Check the queue depth afterwards.\n\n"
-            "# Owners\n\nThe platform team looks after it."
-        ),
-    )
-    services.set_page_owners(page=page, by=teammate, owners=[teammate])
-    index_page(page_id=page.pk)
-    ensure_active_index()
-    embed_pending_chunks()
-    return Page.objects.get(pk=page.pk)
 
 
 def test_an_answer_cites_the_passage_and_highlights_the_answering_sentence(

@@ -4,28 +4,11 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from qa.indexing import embed_pending_chunks, ensure_active_index, index_page
 from qa.models import KnowledgeRequest, Question
-from wiki import services
 
 pytestmark = pytest.mark.django_db
 
 QUESTION = "How do I restart the payment service?"
-
-
-@pytest.fixture
-def runbook(space, teammate):  # noqa: ANN001, ANN201
-    page = services.create_page(
-        space=space,
-        author=teammate,
-        title="Payment service runbook",
-        body="# Restarting\n\nRestart the payment service with `make restart-payments`.",
-    )
-    services.set_page_owners(page=page, by=teammate, owners=[teammate])
-    index_page(page_id=page.pk)
-    ensure_active_index()
-    embed_pending_chunks()
-    return page
 
 
 def _api(user) -> APIClient:  # noqa: ANN001
