@@ -26,7 +26,6 @@ from qa.models import Chunk, EmbeddingIndex
 from wiki.models import Space
 from wiki.selectors.access import readable_spaces_q
 
-RRF_K = 60
 # Vectors the index is asked for per wanted chunk, before the access filter: chunks a person
 # may not read take places, so the index looks this many times further (an iterative scan
 # goes past ``hnsw.ef_search`` as far as needed).
@@ -143,9 +142,11 @@ class Candidate:
 
 
 def fuse(
-    dense: list[tuple[int, float]], keyword: list[tuple[int, float]], *, k: int = RRF_K
+    dense: list[tuple[int, float]], keyword: list[tuple[int, float]], *, k: int | None = None
 ) -> list[Candidate]:
-    """Reciprocal rank fusion of the two lists: each chunk scores 1/(k + rank) per list."""
+    """Reciprocal rank fusion of the two lists: each chunk scores 1/(k + rank) per list
+    (``k`` defaults to ``settings.QA_RRF_K``)."""
+    k = int(settings.QA_RRF_K) if k is None else k
     found: dict[int, Candidate] = {}
     for rank, (chunk_id, distance) in enumerate(dense, start=1):
         candidate = found.setdefault(chunk_id, Candidate(chunk_id))
