@@ -153,6 +153,7 @@ def _floor_ms(questions: list[str]) -> list[float]:
     from django.conf import settings
     from django.db import connection, transaction
 
+    from qa.embeddings import vector_literal
     from qa.retrieval import active_index, embed_question
 
     index = active_index()
@@ -161,7 +162,7 @@ def _floor_ms(questions: list[str]) -> list[float]:
     for question in questions:
         started = time.perf_counter()
         vector = embed_question(question, index)
-        literal = "[" + ",".join(f"{float(v):.7g}" for v in vector) + "]"
+        literal = vector_literal(vector)
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL hnsw.ef_search = {int(settings.QA_HNSW_EF_SEARCH)}")
             cursor.execute(

@@ -12,7 +12,6 @@ request becomes an answer entry that later questions match first.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -24,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.services import record_audit_event
+from qa.chunking import split_sentences
 from qa.keywords import terms_of_texts
 from qa.models import (
     AnswerEntry,
@@ -47,7 +47,6 @@ PASSAGES = 3
 PER_SOURCE = 2
 # Retrieved candidates looked at before the passages are chosen.
 LOOKED_AT = 20
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？；])|\n+")
 
 
 class QuestionError(ValueError):
@@ -124,10 +123,6 @@ class Answer:
 # --- Choosing and presenting passages ----------------------------------------------------
 
 
-def _sentences(text: str) -> list[str]:
-    return [part.strip() for part in _SENTENCE_END.split(text) if part and part.strip()]
-
-
 def _idf(terms: set[str]) -> dict[str, float]:
     """A term's weight in highlighting: rarer terms count more (BM25's idf)."""
     stats = CorpusStats.objects.filter(singleton=True).first()
@@ -147,7 +142,7 @@ def _highlight(passages: list[Chunk], question: str) -> list[list[Sentence]]:
     best of a passage and any within half its weight are highlighted (one query for all
     sentences, no model call: the request's only embedding is the question's).
     """
-    split = [_sentences(chunk.text) or [chunk.text] for chunk in passages]
+    split = [split_sentences(chunk.text) or [chunk.text] for chunk in passages]
     flat = [sentence for sentences in split for sentence in sentences]
     terms = terms_of_texts([question, *flat])
     wanted = set(terms[0])

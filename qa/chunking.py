@@ -93,7 +93,8 @@ def _language(text: str) -> str:
     return "zh" if has_cjk(text) else "en"
 
 
-def _sentences(text: str) -> list[str]:
+def split_sentences(text: str) -> list[str]:
+    """``text`` cut at sentence ends (English and Chinese) and line breaks."""
     return [part.strip() for part in _SENTENCE_END.split(text) if part and part.strip()]
 
 
@@ -110,7 +111,7 @@ def fit_passages(
     pieces: list[str] = []
     current: list[str] = []
     used = 0
-    for sentence in _sentences(text):
+    for sentence in split_sentences(text):
         size = counter.count(sentence) + 1
         if size > room:
             if current:

@@ -63,6 +63,11 @@ def embedding_model_info() -> EmbeddingModelInfo:
     return EmbeddingModelInfo(name=str(name), path=str(root), dimension=dimension)
 
 
+def vector_literal(vector) -> str:  # noqa: ANN001 - a row of embed_texts' answer
+    """A vector as pgvector's text form, ``[0.1,0.2,…]`` (7 significant digits)."""
+    return "[" + ",".join(f"{float(value):.7g}" for value in vector) + "]"
+
+
 _models: dict[str, "SentenceTransformer"] = {}
 
 

@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from qa.chunking import Passage, fit_passages, page_passages, token_counter
+from qa.embeddings import vector_literal
 from qa.keywords import terms_of_texts
 from qa.models import Chunk, CorpusStats, EmbeddingIndex
 from wiki.models import Page
@@ -412,7 +413,7 @@ def _store_vectors(index: EmbeddingIndex, rows: Sequence[tuple[int, str, str]], 
                 index.pk,
                 [row[0] for row in rows],
                 [row[2] for row in rows],
-                ["[" + ",".join(f"{value:.7g}" for value in vector) + "]" for vector in vectors],
+                [vector_literal(vector) for vector in vectors],
             ],
         )
 

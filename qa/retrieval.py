@@ -21,6 +21,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 
+from qa.embeddings import vector_literal
 from qa.keywords import terms_of_question
 from qa.models import Chunk, EmbeddingIndex
 from wiki.models import Space
@@ -79,7 +80,7 @@ def dense_candidates(
         return []
     filter_sql, params = visible
     dimension = int(index.dimension)
-    literal = "[" + ",".join(f"{float(value):.7g}" for value in vector) + "]"
+    literal = vector_literal(vector)
     ef_search = max(int(settings.QA_HNSW_EF_SEARCH), limit)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL hnsw.ef_search = {ef_search}")
