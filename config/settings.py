@@ -53,6 +53,11 @@ AUDIT_HMAC_KEY = (
 DEBUG = env_bool("DEBUG", default=False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Where people reach this site: links that leave it (a chat bot's citations and sign-in
+# links, an assistant's citations) are built on it.
+TACIT_SITE_URL = (
+    env_url("TACIT_SITE_URL", schemes=("https", "http")) or "http://127.0.0.1:8000"
+).rstrip("/")
 PORT = env_int("PORT", 8000, minimum=1)
 
 # --- Applications ------------------------------------------------------------------------------

@@ -37,3 +37,12 @@ def test_sections_are_asked_per_person_and_ordered(rf, successor, teammate) -> N
     finally:
         _profile_sections.clear()
         _profile_sections.update(saved)
+
+
+def test_links_that_leave_the_site_are_absolute(settings) -> None:  # noqa: ANN001
+    from core.links import absolute_url
+
+    settings.TACIT_SITE_URL = "https://tacit.example.org/team"
+    assert absolute_url("/wiki/p/1/#x") == "https://tacit.example.org/team/wiki/p/1/#x"
+    assert absolute_url("https://elsewhere.example/a") == "https://elsewhere.example/a"
+    assert absolute_url("") == ""
