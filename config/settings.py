@@ -53,6 +53,11 @@ AUDIT_HMAC_KEY = (
 DEBUG = env_bool("DEBUG", default=False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Where people reach this site: links that leave it (a chat bot's citations and sign-in
+# links, an assistant's citations) are built on it.
+TACIT_SITE_URL = (
+    env_url("TACIT_SITE_URL", schemes=("https", "http")) or "http://127.0.0.1:8000"
+).rstrip("/")
 PORT = env_int("PORT", 8000, minimum=1)
 
 # --- Applications ------------------------------------------------------------------------------
@@ -316,6 +321,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.tasks.record_worker_heartbeat_task",
         "schedule": float(WORKER_HEARTBEAT_SECONDS),
     },
+    "purge-rate-counters": {
+        "task": "core.tasks.purge_rate_counters_task",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Embeddings --------------------------------------------------------------------------------
@@ -354,6 +363,10 @@ QA_ABSTAIN_BELOW = env_float("QA_ABSTAIN_BELOW", 0.35, minimum=0.0, maximum=1.0)
 QA_ENTRY_MATCH = env_float("QA_ENTRY_MATCH", 0.8, minimum=0.0, maximum=1.0)
 # Freshness weighs on ranking within this bound: a verified page's fused score is raised,
 # a stale page's lowered, by at most this fraction.
+# Questions one person may ask a minute on all surfaces together, and one chat workspace
+# (a Slack team, a Feishu tenant) may send a minute through its bot.
+QA_ASKS_PER_USER_MINUTE = env_int("QA_ASKS_PER_USER_MINUTE", 20, minimum=1)
+QA_ASKS_PER_WORKSPACE_MINUTE = env_int("QA_ASKS_PER_WORKSPACE_MINUTE", 120, minimum=1)
 QA_FRESHNESS_WEIGHT = env_float("QA_FRESHNESS_WEIGHT", 0.05, minimum=0.0, maximum=0.5)
 
 # --- Wiki ------------------------------------------------------------------------------------

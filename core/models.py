@@ -128,3 +128,24 @@ class TaskProbe(models.Model):
     @property
     def is_complete(self) -> bool:
         return self.completed_at is not None
+
+
+class RateCounter(models.Model):
+    """How many times something was done in one fixed window (a rate limit's count).
+
+    Kept in the database so that every web process and worker counts together; old
+    windows are deleted hourly.
+    """
+
+    bucket = models.CharField(max_length=200)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["bucket", "window_start"], name="core_rate_window")
+        ]
+        indexes = [models.Index(fields=["window_start"], name="core_rate_window_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.bucket} @ {self.window_start:%Y-%m-%d %H:%M:%S}: {self.count}"

@@ -18,3 +18,11 @@ def complete_task_probe_task(probe_id: int) -> None:
     """Answer a probe sent from the web side; idempotent on redelivery."""
     services.record_worker_heartbeat(hostname=socket.gethostname())
     services.complete_task_probe(probe_id=probe_id, hostname=socket.gethostname())
+
+
+@shared_task(ignore_result=True)
+def purge_rate_counters_task() -> None:
+    """Periodic: forget rate-limit windows that have ended."""
+    from core.ratelimit import purge_expired
+
+    purge_expired()

@@ -7,6 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from core import health, selectors
+from core.hooks import profile_sections
 
 
 @never_cache
@@ -43,3 +44,15 @@ def team_detail(request: HttpRequest, slug: str) -> HttpResponse:
     team = selectors.get_team_for_user(slug=slug, user=request.user)
     memberships = selectors.list_team_memberships(team=team)
     return render(request, "core/team_detail.html", {"team": team, "memberships": memberships})
+
+
+@login_required
+@require_GET
+def profile(request: HttpRequest) -> HttpResponse:
+    """The signed-in person's own page: who they are, their teams, and what apps add."""
+    teams = selectors.list_teams_for_user(user=request.user)
+    return render(
+        request,
+        "core/profile.html",
+        {"teams": teams, "sections": profile_sections(request, request.user)},
+    )

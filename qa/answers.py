@@ -35,7 +35,7 @@ from qa.models import (
     RequestRecipient,
     Term,
 )
-from qa.retrieval import Candidate, search_chunks
+from qa.retrieval import Audience, Candidate, search_chunks
 from wiki.models import Page, Role, Space, SpaceRole
 from wiki.selectors.access import get_space_role, readable_spaces_q
 from wiki.selectors.ownership import with_staleness
@@ -354,17 +354,28 @@ def _chat_for(user: AbstractBaseUser, chat: Chat | None, question: str) -> Chat:
 
 
 def answer_question(
-    *, user: AbstractBaseUser, question: str, chat: Chat | None = None, new_chat: bool = False
+    *,
+    user: AbstractBaseUser,
+    question: str,
+    chat: Chat | None = None,
+    new_chat: bool = False,
+    audience: Audience = Audience.ASKER,
+    surface: str = Question.Surface.WEB,
 ) -> Answer:
     """Answer ``question`` for ``user`` from what they may read, or abstain and ask a person.
 
     The question and the answer as shown are kept in the asker's chat (``chat``; a new one
-    with ``new_chat``; none for a one-off API question without either).
+    with ``new_chat``; none for a one-off question without either). ``audience`` is who
+    reads the answer: ``Audience.EVERYONE`` (a public channel, a group chat) answers only
+    from what every signed-in user may read. ``surface`` records where it was asked.
     """
     if not user.is_authenticated:
         raise AnswerPermissionError(_("Sign in to ask."))
+    if surface not in Question.Surface.values:
+        raise ValueError(f"unknown surface {surface!r}")
+    audience = Audience(audience)
     text = _clean_question(question)
-    candidates = search_chunks(user=user, question=text)[:LOOKED_AT]
+    candidates = search_chunks(user=user, question=text, audience=audience)[:LOOKED_AT]
     chunks, pages = _load(candidates)
     chosen = _choose(_rank(candidates, chunks, pages))
     confidence = _confidence(chosen)
@@ -373,7 +384,13 @@ def answer_question(
         if chat is not None or new_chat:
             chat = _chat_for(user, chat, text)
         record = Question.objects.create(
-            chat=chat, asked_by=user, text=text, confidence=confidence, abstained=abstained
+            chat=chat,
+            asked_by=user,
+            text=text,
+            confidence=confidence,
+            abstained=abstained,
+            surface=surface,
+            audience=audience.value,
         )
         if chat is not None:
             chat.save(update_fields=["updated_at"])

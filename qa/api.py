@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from core.pagination import LimitOffsetPagination
 from qa import answers
 from qa.answers import MAX_QUESTION_CHARS, AnswerPermissionError, QuestionError
+from qa.limits import AskRateLimitedError, take_ask
 from qa.models import KnowledgeRequest
 from qa.selectors import (
     NotFoundError,
@@ -57,6 +58,12 @@ class QaApi(APIView):
             return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
         if isinstance(exc, ValidationError):
             return Response(_validation_body(exc.detail), status=status.HTTP_400_BAD_REQUEST)
+        if isinstance(exc, AskRateLimitedError):
+            return Response(
+                {"detail": str(exc)},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": str(exc.retry_after)},
+            )
         return super().handle_exception(exc)
 
 
@@ -146,7 +153,7 @@ class AskApi(QaApi):
     @extend_schema(
         operation_id="ask",
         request=InputSerializer,
-        responses={200: AnswerSerializer, **ERRORS},
+        responses={200: AnswerSerializer, **ERRORS, 429: DetailSerializer},
     )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
@@ -155,11 +162,13 @@ class AskApi(QaApi):
         chat = None
         if values.get("chat_id"):
             chat = get_chat_for_user(chat_id=values["chat_id"], user=request.user)
+        take_ask(user=request.user)
         answer = answers.answer_question(
             user=request.user,
             question=values["question"],
             chat=chat,
             new_chat=values["new_chat"],
+            surface="api",
         )
         return Response(AnswerSerializer(answer).data)
 

@@ -240,6 +240,17 @@ class Question(models.Model):
         HELPFUL = "helpful", _("Helpful")
         NOT_HELPFUL = "not_helpful", _("Not helpful")
 
+    class Surface(models.TextChoices):
+        WEB = "web", _("Web chat")
+        API = "api", _("REST API")
+        SLACK = "slack", _("Slack")
+        FEISHU = "feishu", _("Feishu/Lark")
+        MCP = "mcp", _("AI assistant (MCP)")
+
+    class Audience(models.TextChoices):
+        ASKER = "asker", _("The asker")
+        EVERYONE = "everyone", _("Everyone in a shared channel")
+
     chat = models.ForeignKey(
         Chat, on_delete=models.CASCADE, null=True, blank=True, related_name="questions"
     )
@@ -253,6 +264,8 @@ class Question(models.Model):
     abstained = models.BooleanField(default=False)
     feedback = models.CharField(max_length=16, choices=Feedback.choices, blank=True)
     feedback_at = models.DateTimeField(null=True, blank=True)
+    surface = models.CharField(max_length=16, choices=Surface.choices, default=Surface.WEB)
+    audience = models.CharField(max_length=16, choices=Audience.choices, default=Audience.ASKER)
     asked_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -261,7 +274,14 @@ class Question(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(feedback__in=["", "helpful", "not_helpful"]), name="qa_feedback_kind"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(surface__in=["web", "api", "slack", "feishu", "mcp"]),
+                name="qa_question_surface",
+            ),
+            models.CheckConstraint(
+                condition=Q(audience__in=["asker", "everyone"]), name="qa_question_audience"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -328,3 +348,97 @@ class RequestRecipient(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} for request {self.request_id}"
+
+
+class AssistantToken(models.Model):
+    """A personal token an AI assistant (an MCP client) uses to ask on its owner's behalf.
+
+    Only its SHA-256 is kept; the token itself is shown once, when it is created. It
+    reads exactly what its owner may read, and stops working when revoked or when its
+    owner is deactivated.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assistant_tokens"
+    )
+    name = models.CharField(max_length=100)
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    # The first characters, shown in the list so that a person can tell tokens apart.
+    prefix = models.CharField(max_length=16)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class ChatPlatform(models.TextChoices):
+    SLACK = "slack", _("Slack")
+    FEISHU = "feishu", _("Feishu/Lark")
+
+
+class ChatWorkspace(models.Model):
+    """A Slack workspace (team) or a Feishu/Lark tenant the bot has been asked from."""
+
+    platform = models.CharField(max_length=16, choices=ChatPlatform.choices)
+    external_id = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, blank=True)
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["platform", "external_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "external_id"], name="qa_chat_workspace_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(platform__in=["slack", "feishu"]), name="qa_chat_workspace_platform"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_platform_display()} {self.name or self.external_id}"
+
+
+class ChatAccount(models.Model):
+    """A chat-platform user, and the Tacit user they proved they are (once linked).
+
+    The bot answers an account only once it is linked, and then as that Tacit user.
+    """
+
+    workspace = models.ForeignKey(ChatWorkspace, on_delete=models.CASCADE, related_name="accounts")
+    external_user_id = models.CharField(max_length=200)
+    display_name = models.CharField(max_length=200, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="chat_accounts",
+    )
+    linked_at = models.DateTimeField(null=True, blank=True)
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["workspace", "external_user_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "external_user_id"], name="qa_chat_account_unique"
+            ),
+            models.CheckConstraint(
+                condition=(Q(user__isnull=True) & Q(linked_at__isnull=True))
+                | (Q(user__isnull=False) & Q(linked_at__isnull=False)),
+                name="qa_chat_account_linked_when_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workspace}: {self.display_name or self.external_user_id}"

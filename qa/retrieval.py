@@ -16,6 +16,7 @@ lengths, document frequencies), computed by one aggregate query.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -36,16 +37,30 @@ BM25_K1 = 1.2
 BM25_B = 0.75
 
 
-def _visible_sql(user: AbstractBaseUser) -> tuple[str, list] | None:
+class Audience(StrEnum):
+    """Who will read an answer, and so what it may be drawn from.
+
+    ``asker``: the asker alone (web chat, REST, a direct message, an assistant), so what
+    they may read. ``everyone``: a public chat channel or a group chat, where people
+    who are not Tacit users or not members of a space read along, so only what every
+    signed-in Tacit user may read: spaces that are not private, under the same rules.
+    """
+
+    ASKER = "asker"
+    EVERYONE = "everyone"
+
+
+def _visible_sql(
+    user: AbstractBaseUser, audience: Audience = Audience.ASKER
+) -> tuple[str, list] | None:
     """The access filter on chunk alias ``c`` as SQL and parameters; None: nothing visible."""
     if not user.is_authenticated:
         return None
-    spaces_sql, spaces_params = (
-        Space.objects.filter(readable_spaces_q(user))
-        .order_by()
-        .values("id")
-        .query.sql_with_params()
-    )
+    audience = Audience(audience)
+    spaces = Space.objects.filter(readable_spaces_q(user))
+    if audience is Audience.EVERYONE:
+        spaces = spaces.filter(is_private=False)
+    spaces_sql, spaces_params = spaces.order_by().values("id").query.sql_with_params()
     sql = (
         # The spaces subquery is Django's own compilation of the wiki's rule; values are params.
         f"c.searchable AND c.space_id IN ({spaces_sql}) "  # noqa: S608
@@ -68,6 +83,7 @@ def dense_candidates(
     vector,
     index: EmbeddingIndex,
     limit: int = CANDIDATES,
+    audience: Audience = Audience.ASKER,
 ) -> list[tuple[int, float]]:
     """(chunk id, cosine distance) of the nearest chunks ``user`` may read, nearest first.
 
@@ -75,7 +91,7 @@ def dense_candidates(
     not drop below what was asked for) and an iterative scan, so chunks the filter removes
     do not leave the list short.
     """
-    visible = _visible_sql(user)
+    visible = _visible_sql(user, audience)
     if visible is None:
         return []
     filter_sql, params = visible
@@ -104,10 +120,14 @@ def dense_candidates(
 
 
 def keyword_candidates(
-    *, user: AbstractBaseUser, terms: list[str], limit: int = CANDIDATES
+    *,
+    user: AbstractBaseUser,
+    terms: list[str],
+    limit: int = CANDIDATES,
+    audience: Audience = Audience.ASKER,
 ) -> list[tuple[int, float]]:
     """(chunk id, BM25 score) of the best keyword matches ``user`` may read, best first."""
-    visible = _visible_sql(user)
+    visible = _visible_sql(user, audience)
     if visible is None or not terms:
         return []
     filter_sql, params = visible
@@ -174,8 +194,10 @@ def search_chunks(
     question: str,
     mode: str = "hybrid",
     candidates: int = CANDIDATES,
+    audience: Audience = Audience.ASKER,
 ) -> list[Candidate]:
-    """Chunks ``user`` may read that answer ``question``, best first.
+    """Chunks ``user`` may read that answer ``question``, best first (for
+    ``Audience.EVERYONE``, only those every signed-in user may read).
 
     ``mode`` is ``hybrid`` (both, fused), ``dense`` or ``keyword``. Without an active
     vector index (nothing embedded yet), hybrid falls back to keywords alone.
@@ -190,7 +212,11 @@ def search_chunks(
         index = active_index()
         if index is not None:
             vector = embed_question(question, index)
-            dense = dense_candidates(user=user, vector=vector, index=index, limit=candidates)
+            dense = dense_candidates(
+                user=user, vector=vector, index=index, limit=candidates, audience=audience
+            )
     if mode in ("hybrid", "keyword"):
-        keyword = keyword_candidates(user=user, terms=terms_of_question(question), limit=candidates)
+        keyword = keyword_candidates(
+            user=user, terms=terms_of_question(question), limit=candidates, audience=audience
+        )
     return fuse(dense, keyword)

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from qa import answers
 from qa.answers import AnswerPermissionError, QuestionError
 from qa.forms import AnswerRequestForm, AskForm
+from qa.limits import AskRateLimitedError, take_ask
 from qa.models import AnswerEntry, KnowledgeRequest
 from qa.selectors import (
     NotFoundError,
@@ -53,6 +54,7 @@ def ask(request: HttpRequest, chat_id: int | None = None) -> HttpResponse:
     status = 200
     if form.is_valid():
         try:
+            take_ask(user=request.user)
             answer = answers.answer_question(
                 user=request.user,
                 question=form.cleaned_data["question"],
@@ -62,6 +64,9 @@ def ask(request: HttpRequest, chat_id: int | None = None) -> HttpResponse:
         except QuestionError as error:
             form.add_error("question", str(error))
             status = 400
+        except AskRateLimitedError as error:
+            form.add_error("question", str(error))
+            status = 429
         else:
             question = get_question_for_user(question_id=answer.question_id, user=request.user)
             if request.htmx:

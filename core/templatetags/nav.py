@@ -18,6 +18,7 @@ register = template.Library()
 NAV_URL_NAMES = {
     "home": "core:home",
     "teams": "core:team-list",
+    "profile": "core:profile",
     "wiki": "wiki:space-list",
     "imports": "handover:import-list",
     "handovers": "handover:case-list",
