@@ -608,7 +608,7 @@ def _serve(database: str, port: int, app: str = ASGI_APP) -> subprocess.Popen:
     serves it, or a WSGI one under 4 threads per worker (``config.wsgi:application``, or
     the one ``bench/http_floor.py`` passes, which adds its trivial responses in front).
     """
-    if app == ASGI_APP:
+    if "asgi" in app:
         server_args = ["--worker-class", "uvicorn_worker.UvicornWorker"]
     else:
         server_args = ["--threads", "4"]
@@ -821,16 +821,16 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (--http)")
     parser.add_argument("--seconds", type=float, default=10, help="concurrent run (--http)")
     parser.add_argument(
-        "--wsgi",
-        action="store_true",
-        help="serve config.wsgi with 4 threads per worker instead of the ASGI site (--http)",
+        "--app",
+        default=ASGI_APP,
+        help="the application gunicorn serves (--http): the ASGI site as `make run` serves it, "
+        "config.wsgi:application (4 threads per worker) or bench.asgi_django:application",
     )
     args = parser.parse_args()
     _setup_django(args.database)
     _prepare(args.rebuild, args.pages)
     if args.http:
-        app = "config.wsgi:application" if args.wsgi else ASGI_APP
-        results = _run_http(args.database, args.requests, args.clients, args.seconds, app)
+        results = _run_http(args.database, args.requests, args.clients, args.seconds, args.app)
     else:
         results = _run(args.requests)
     summary = {
