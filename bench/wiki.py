@@ -598,12 +598,20 @@ class _HttpClient:
         return response.status, data, dict(response.getheaders())
 
 
-def _serve(database: str, port: int, app: str = "config.wsgi:application") -> subprocess.Popen:
+ASGI_APP = "config.asgi:application"
+
+
+def _serve(database: str, port: int, app: str = ASGI_APP) -> subprocess.Popen:
     """gunicorn as scripts/serve.sh starts it, on the benchmark database.
 
-    ``app`` is the WSGI application; ``bench/http_floor.py`` passes one that adds its
-    trivial responses in front of the product's.
+    ``app`` is the application: the site's ASGI one under uvicorn workers, as ``make run``
+    serves it, or a WSGI one under 4 threads per worker (``config.wsgi:application``, or
+    the one ``bench/http_floor.py`` passes, which adds its trivial responses in front).
     """
+    if "asgi" in app:
+        server_args = ["--worker-class", "uvicorn_worker.UvicornWorker"]
+    else:
+        server_args = ["--threads", "4"]
     env = {**os.environ, "TACIT_DB_NAME": database, "DEBUG": "false", "PYTHONUNBUFFERED": "1"}
     bin_dir = Path(sys.executable).parent
     subprocess.run(
@@ -620,8 +628,7 @@ def _serve(database: str, port: int, app: str = "config.wsgi:application") -> su
             f"127.0.0.1:{port}",
             "--workers",
             "2",
-            "--threads",
-            "4",
+            *server_args,
             "--no-control-socket",
             "--log-level",
             "warning",
@@ -698,7 +705,9 @@ def _concurrent(
     }
 
 
-def _run_http(database: str, requests: int, clients: int, seconds: float) -> dict[str, float]:
+def _run_http(
+    database: str, requests: int, clients: int, seconds: float, app: str = ASGI_APP
+) -> dict[str, float]:
     from urllib.parse import urlencode
 
     from django.urls import reverse
@@ -714,7 +723,7 @@ def _run_http(database: str, requests: int, clients: int, seconds: float) -> dic
         .order_by("pk")
         .values_list("pk", "path")
     )
-    server = _serve(database, port)
+    server = _serve(database, port, app)
     try:
         client = _HttpClient(port, cookie, token)
 
@@ -811,11 +820,17 @@ def main() -> None:
     parser.add_argument("--http", action="store_true", help="measure over loopback HTTP")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (--http)")
     parser.add_argument("--seconds", type=float, default=10, help="concurrent run (--http)")
+    parser.add_argument(
+        "--app",
+        default=ASGI_APP,
+        help="the application gunicorn serves (--http): the ASGI site as `make run` serves it, "
+        "config.wsgi:application (4 threads per worker) or bench.asgi_django:application",
+    )
     args = parser.parse_args()
     _setup_django(args.database)
     _prepare(args.rebuild, args.pages)
     if args.http:
-        results = _run_http(args.database, args.requests, args.clients, args.seconds)
+        results = _run_http(args.database, args.requests, args.clients, args.seconds, args.app)
     else:
         results = _run(args.requests)
     summary = {

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from core import api as core_api
 from core import views as core_views
 from qa import api as qa_api
+from qa.mcp import views as mcp_views
 
 api_patterns = [
     path("", core_api.ApiRootApi.as_view(), name="root"),
@@ -32,6 +33,8 @@ urlpatterns = [
     path("wiki/", include("wiki.urls")),
     path("handover/", include("handover.urls")),
     path("ask/", include("qa.urls")),
+    # The assistant server; config.asgi serves it before Django sees the request.
+    path("mcp", mcp_views.served_elsewhere, name="mcp"),
     path("", include("core.urls")),
 ]
 

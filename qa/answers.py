@@ -266,6 +266,38 @@ def _confidence(chosen: list[tuple[Candidate, Chunk, float]]) -> float:
     return round(max(similarities, default=0.0), 4)
 
 
+def _passages(
+    chosen: list[tuple[Candidate, Chunk, float]], pages: dict[int, Page], question: str
+) -> list[AnswerPassage]:
+    """The chosen chunks as passages with citations; quotable ones with their answering
+    sentences highlighted, the others cited with their text withheld."""
+    quotable = [chunk for _c, chunk, _s in chosen if chunk.may_quote]
+    highlighted = dict(
+        zip(
+            [c.pk for c in quotable],
+            _highlight(quotable, question) if quotable else [],
+            strict=True,
+        )
+    )
+    passages: list[AnswerPassage] = []
+    for candidate, chunk, score in chosen:
+        similarity = (
+            round(1 - candidate.dense_distance, 4) if candidate.dense_distance is not None else None
+        )
+        passages.append(
+            AnswerPassage(
+                chunk_id=chunk.pk,
+                text=(chunk.text or chunk.title) if chunk.may_quote else "",
+                sentences=highlighted.get(chunk.pk, []),
+                quoted=chunk.may_quote,
+                score=round(score, 6),
+                similarity=similarity,
+                citation=_citation(chunk, pages),
+            )
+        )
+    return passages
+
+
 # --- Routing to a person -------------------------------------------------------------------
 
 
@@ -394,34 +426,8 @@ def answer_question(
         )
         if chat is not None:
             chat.save(update_fields=["updated_at"])
-        passages: list[AnswerPassage] = []
+        passages = _passages(chosen, pages, text)
         answer_text = ""
-        quotable = [chunk for _c, chunk, _s in chosen if chunk.may_quote]
-        highlighted = dict(
-            zip(
-                [c.pk for c in quotable],
-                _highlight(quotable, text) if quotable else [],
-                strict=True,
-            )
-        )
-        for candidate, chunk, score in chosen:
-            sentences = highlighted.get(chunk.pk, [])
-            similarity = (
-                round(1 - candidate.dense_distance, 4)
-                if candidate.dense_distance is not None
-                else None
-            )
-            passages.append(
-                AnswerPassage(
-                    chunk_id=chunk.pk,
-                    text=(chunk.text or chunk.title) if chunk.may_quote else "",
-                    sentences=sentences,
-                    quoted=chunk.may_quote,
-                    score=round(score, 6),
-                    similarity=similarity,
-                    citation=_citation(chunk, pages),
-                )
-            )
         if passages and not abstained:
             best = passages[0]
             lines = [s.text for s in best.sentences if s.highlighted] or [
@@ -468,6 +474,25 @@ def answer_question(
         record.answer = answer.as_json()
         record.save(update_fields=["answer"])
     return answer
+
+
+def search_passages(
+    *,
+    user: AbstractBaseUser,
+    query: str,
+    limit: int = 10,
+    audience: Audience = Audience.ASKER,
+) -> list[AnswerPassage]:
+    """The passages ``user`` may read that best match ``query``, best first, with the same
+    citations, filter and ranking as an answer (for a search surface; nothing is kept)."""
+    if not user.is_authenticated:
+        raise AnswerPermissionError(_("Sign in to search."))
+    text = _clean_question(query)
+    limit = max(1, min(int(limit), 20))
+    candidates = search_chunks(user=user, question=text, audience=Audience(audience))
+    candidates = candidates[: max(LOOKED_AT, limit)]
+    chunks, pages = _load(candidates)
+    return _passages(_rank(candidates, chunks, pages)[:limit], pages, text)
 
 
 def ask_a_person(*, question: Question, by: AbstractBaseUser) -> KnowledgeRequest:

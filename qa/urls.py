@@ -3,6 +3,7 @@
 from django.urls import path
 
 from qa import views
+from qa.mcp import views as mcp_views
 
 app_name = "qa"
 
@@ -14,4 +15,10 @@ urlpatterns = [
     path("requests/", views.request_list, name="request-list"),
     path("requests/<int:request_id>/", views.request_detail, name="request-detail"),
     path("entries/<int:entry_id>/", views.entry_detail, name="entry-detail"),
+    path("assistant-tokens/", mcp_views.token_create, name="assistant-token-create"),
+    path(
+        "assistant-tokens/<int:token_id>/revoke/",
+        mcp_views.token_revoke,
+        name="assistant-token-revoke",
+    ),
 ]

@@ -12,9 +12,10 @@ mkdir -p "$TACIT_RUN_DIR"
 TACIT_RUN_DIR="$(cd "$TACIT_RUN_DIR" && pwd)"
 export TACIT_ROOT TACIT_BIN TACIT_RUN_DIR
 export PORT="${PORT:-8000}" BIND="${BIND:-127.0.0.1}"
-export WEB_WORKERS="${WEB_WORKERS:-2}" WORKER_CONCURRENCY="${WORKER_CONCURRENCY:-2}"
+export WEB_WORKERS="${WEB_WORKERS:-2}" WEB_THREADS="${WEB_THREADS:-4}"
+export WORKER_CONCURRENCY="${WORKER_CONCURRENCY:-2}"
 export PYTHONUNBUFFERED=1
-for name in PORT WEB_WORKERS WORKER_CONCURRENCY; do
+for name in PORT WEB_WORKERS WEB_THREADS WORKER_CONCURRENCY; do
   if ! [[ "${!name}" =~ ^[1-9][0-9]*$ ]]; then
     echo "Configuration error: $name='${!name}' is not a positive integer" >&2
     exit 2
