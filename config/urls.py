@@ -32,6 +32,7 @@ urlpatterns = [
     path("wiki/", include("wiki.urls")),
     path("handover/", include("handover.urls")),
     path("ask/", include("qa.urls")),
+    path("bots/", include("qa.bots.urls")),
     path("", include("core.urls")),
 ]
 

@@ -15,3 +15,8 @@ class QaConfig(AppConfig):
         from wiki.hooks import pages_changed
 
         pages_changed.connect(on_pages_changed, dispatch_uid="qa.index_pages")
+
+        from core.hooks import register_profile_section
+        from qa.bots.profile import chat_accounts_section
+
+        register_profile_section("chat-accounts", chat_accounts_section)

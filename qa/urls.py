@@ -1,8 +1,9 @@
-"""HTML routes of the web chat and the knowledge requests, under /ask/."""
+"""HTML routes of the web chat, the knowledge requests and chat accounts, under /ask/."""
 
 from django.urls import path
 
 from qa import views
+from qa.bots import views as bot_views
 
 app_name = "qa"
 
@@ -14,4 +15,10 @@ urlpatterns = [
     path("requests/", views.request_list, name="request-list"),
     path("requests/<int:request_id>/", views.request_detail, name="request-detail"),
     path("entries/<int:entry_id>/", views.entry_detail, name="entry-detail"),
+    path("connect/<str:token>/", bot_views.connect_account, name="connect-account"),
+    path(
+        "chat-accounts/<int:account_id>/unlink/",
+        bot_views.chat_account_unlink,
+        name="chat-account-unlink",
+    ),
 ]
