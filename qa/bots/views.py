@@ -27,7 +27,8 @@ logger = logging.getLogger("qa.bots")
 
 
 def _not_configured(platform: str) -> JsonResponse:
-    return JsonResponse({"error": f"The {platform} bot is not configured."}, status=404)
+    message = _("The %(platform)s bot is not configured.") % {"platform": platform}
+    return JsonResponse({"error": message}, status=404)
 
 
 @csrf_exempt
