@@ -52,23 +52,26 @@ def _show_ask_person(reply: BotReply) -> bool:
 # --- Slack -----------------------------------------------------------------------------------
 
 
+# Slack refuses a section whose text is longer than 3,000 characters.
+SLACK_SECTION_CHARS = 2900
+
+
 def _slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _slack_section(text: str) -> dict:
+    if len(text) > SLACK_SECTION_CHARS:
+        text = text[: SLACK_SECTION_CHARS - 1] + "…"
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
 def slack_message(reply: BotReply) -> dict:
     """``text`` (the notification fallback) and ``blocks`` for ``chat.postMessage``."""
-    blocks: list[dict] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": _slack_escape(reply.text)}}
-    ]
+    blocks: list[dict] = [_slack_section(_slack_escape(reply.text))]
     if reply.kind is ReplyKind.CONNECT:
         label = _slack_escape(_("Connect your account"))
-        blocks.append(
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": f"<{reply.connect_url}|{label}>"},
-            }
-        )
+        blocks.append(_slack_section(f"<{reply.connect_url}|{label}>"))
     citations = reply.answer.citations if reply.answer else []
     if citations:
         lines = [f"*{_slack_escape(_('Sources'))}*"]
@@ -78,7 +81,7 @@ def slack_message(reply: BotReply) -> dict:
             if line.details:
                 text += " · " + " · ".join(_slack_escape(part) for part in line.details)
             lines.append(text)
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}})
+        blocks.append(_slack_section("\n".join(lines)))
     if _show_ask_person(reply):
         blocks.append(
             {

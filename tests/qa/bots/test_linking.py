@@ -40,7 +40,9 @@ def test_the_link_shows_the_chat_user_and_a_post_connects_it(
 ) -> None:
     path = _path(account)
     assert client_for(None).get(path).status_code == 302
+    assert client_for(None).post(path).status_code == 302
     client = client_for(successor)
+    assert client.put(path).status_code == 405
     page = client.get(path)
     html = page.content.decode()
     assert page.status_code == 200
