@@ -76,6 +76,11 @@ def answer_chat_question(
     """
     user = linked_user(account)
     if user is None:
+        # Strangers count against their workspace too: links are not sent without end.
+        try:
+            take_ask(user=None, workspace=account.workspace)
+        except AskRateLimitedError as error:
+            return BotReply(kind=ReplyKind.ERROR, text=str(error))
         return _connect_reply(account)
     if not " ".join(str(question or "").split()):
         return BotReply(kind=ReplyKind.HELP, text=usage_help())
