@@ -259,3 +259,12 @@ def test_a_deactivated_person_is_treated_as_unlinked(slack_bot, asker, runbook) 
     (reply,) = slack_bot.calls("chat.postMessage")
     assert "/ask/connect/" in reply.text and runbook.title not in reply.text
     assert not Question.objects.exists()
+
+
+def test_connect_links_count_against_the_workspace_limit(slack_bot, settings) -> None:  # noqa: ANN001
+    settings.QA_ASKS_PER_WORKSPACE_MINUTE = 1
+    _ask(QUESTION, user="U8")
+    _ask(QUESTION, user="U9")
+    first, second = slack_bot.calls("chat.postMessage")
+    assert "/ask/connect/" in first.text
+    assert "/ask/connect/" not in second.text and "This workspace has asked too many" in second.text
