@@ -369,6 +369,31 @@ QA_ASKS_PER_USER_MINUTE = env_int("QA_ASKS_PER_USER_MINUTE", 20, minimum=1)
 QA_ASKS_PER_WORKSPACE_MINUTE = env_int("QA_ASKS_PER_WORKSPACE_MINUTE", 120, minimum=1)
 QA_FRESHNESS_WEIGHT = env_float("QA_FRESHNESS_WEIGHT", 0.05, minimum=0.0, maximum=0.5)
 
+# --- Chat bots ---------------------------------------------------------------------------------
+
+# Slack (an app in one workspace, over HTTP): both set, /bots/slack/events answers; either
+# unset, it answers 404 and nothing is ever sent to Slack.
+SLACK_SIGNING_SECRET = env_str("SLACK_SIGNING_SECRET", "") or ""
+SLACK_BOT_TOKEN = env_str("SLACK_BOT_TOKEN", "") or ""
+# Slack's Web API; the tests point it at a local fake server.
+SLACK_API_URL = (
+    env_url("SLACK_API_URL", schemes=("https", "http")) or "https://slack.com/api/"
+).rstrip("/") + "/"
+# Feishu/Lark (a self-built app): the app's id, secret and verification token set,
+# /bots/feishu/events answers; otherwise 404. With an encrypt key, events arrive encrypted
+# and signed, and the signature and its timestamp are checked too.
+FEISHU_APP_ID = env_str("FEISHU_APP_ID", "") or ""
+FEISHU_APP_SECRET = env_str("FEISHU_APP_SECRET", "") or ""
+FEISHU_VERIFICATION_TOKEN = env_str("FEISHU_VERIFICATION_TOKEN", "") or ""
+FEISHU_ENCRYPT_KEY = env_str("FEISHU_ENCRYPT_KEY", "") or ""
+# https://open.feishu.cn for Feishu, https://open.larksuite.com for Lark.
+FEISHU_DOMAIN = (
+    env_url("FEISHU_DOMAIN", schemes=("https", "http")) or "https://open.feishu.cn"
+).rstrip("/")
+# The Celery queue the bots' answers are computed on: give it a worker of its own
+# (celery -Q) so that a person waiting in a chat never waits behind a long import.
+CHAT_BOT_QUEUE = env_str("CHAT_BOT_QUEUE", "celery")
+
 # --- Wiki ------------------------------------------------------------------------------------
 
 WIKI_ATTACHMENT_MAX_BYTES = env_int("WIKI_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1)

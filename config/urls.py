@@ -33,6 +33,7 @@ urlpatterns = [
     path("wiki/", include("wiki.urls")),
     path("handover/", include("handover.urls")),
     path("ask/", include("qa.urls")),
+    path("bots/", include("qa.bots.urls")),
     # The assistant server; config.asgi serves it before Django sees the request.
     path("mcp", mcp_views.served_elsewhere, name="mcp"),
     path("", include("core.urls")),

@@ -20,3 +20,7 @@ class QaConfig(AppConfig):
         from qa.mcp.views import assistants_section
 
         register_profile_section("assistants", assistants_section)
+
+        from qa.bots.profile import chat_accounts_section
+
+        register_profile_section("chat-accounts", chat_accounts_section)

@@ -40,3 +40,13 @@ def build_embedding_index_task(index_id: int) -> str:
     if outcome == BuildOutcome.MORE:
         build_embedding_index_task.delay(index_id)
     return outcome.value
+
+
+# The bots' tasks live beside their code; importing them here registers them with Celery,
+# whose autodiscovery looks only at each app's ``tasks`` module.
+from qa.bots.tasks import (  # noqa: E402, F401
+    answer_feishu_question_task,
+    answer_slack_question_task,
+    ask_person_from_feishu_task,
+    ask_person_from_slack_task,
+)

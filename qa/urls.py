@@ -1,8 +1,9 @@
-"""HTML routes of the web chat and the knowledge requests, under /ask/."""
+"""HTML routes of the web chat, the knowledge requests and chat accounts, under /ask/."""
 
 from django.urls import path
 
 from qa import views
+from qa.bots import views as bot_views
 from qa.mcp import views as mcp_views
 
 app_name = "qa"
@@ -20,5 +21,11 @@ urlpatterns = [
         "assistant-tokens/<int:token_id>/revoke/",
         mcp_views.token_revoke,
         name="assistant-token-revoke",
+    ),
+    path("connect/<str:token>/", bot_views.connect_account, name="connect-account"),
+    path(
+        "chat-accounts/<int:account_id>/unlink/",
+        bot_views.chat_account_unlink,
+        name="chat-account-unlink",
     ),
 ]

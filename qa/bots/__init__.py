@@ -1,0 +1,1 @@
+"""The chat bots (Slack, Feishu/Lark): surfaces of the one answer service."""
