@@ -18,7 +18,9 @@ run_pytest() {
   return "$rc"
 }
 
-run_pytest "$@"
+# The suite runs on TEST_WORKERS pytest-xdist processes (one test file stays on one), each
+# with its own test database, broker folder and Celery worker (tests/isolation.py).
+run_pytest -n "${TEST_WORKERS:-2}" --dist loadfile "$@"
 
 if $BIN/python -c "import socket; socket.create_connection(('127.0.0.1', 6379), timeout=1)" 2>/dev/null; then
   echo "Redis answers on 127.0.0.1:6379: running the broker tests through it."

@@ -44,6 +44,21 @@ def _fast_password_hasher() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _live_server_sends_at_once() -> Iterator[None]:
+    """The live server (schemathesis, the browser tests) with TCP_NODELAY.
+
+    Django's development handler writes a response's head and body separately; with
+    Nagle's algorithm on, the body waits for the client's delayed ACK of the head, some
+    40 ms per keep-alive request, which was most of the API fuzzing run.
+    """
+    from django.core.servers.basehttp import WSGIRequestHandler
+
+    WSGIRequestHandler.disable_nagle_algorithm = True
+    yield
+    WSGIRequestHandler.disable_nagle_algorithm = False
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache() -> Iterator[None]:
     """Each test starts with an empty cache, so none depends on what another one cached."""
