@@ -25,6 +25,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db import connections
 from django.test import Client, override_settings
 
 from core.models import Membership, Team
@@ -227,15 +228,67 @@ class WorkerProcess:
                 self.process.wait()
 
 
+# The session's worker once a test has started it (see pytest_runtest_teardown).
+_session_worker: list[WorkerProcess] = []
+
+
 @pytest.fixture(scope="session")
 def worker_process(django_db_setup, django_db_blocker) -> Iterator[WorkerProcess]:  # noqa: ANN001
     """Start one worker for the session, on the test database; stop it at the end."""
     worker = WorkerProcess(settings.DATABASES["default"]["NAME"])
     try:
         worker.wait_ready()
+        _session_worker.append(worker)
         yield worker
     finally:
+        _session_worker.clear()
         worker.stop()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """Before a test served over a socket is torn down, let the session's worker finish
+    what the test's requests sent it: a task still writing when the test database is
+    flushed deadlocks with the flush. (``celery_worker`` waits the same way.)"""
+    served = {"live_server", "asgi_site"} & set(getattr(item, "fixturenames", ()))
+    if served and _session_worker:
+        _session_worker[0].wait_idle(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def asgi_site(django_db_setup) -> Iterator[str]:  # noqa: ANN001
+    """The site as ``make run`` serves it (``config.asgi``: Django and /mcp) under uvicorn
+    in a thread, on the test database; its URL. Tests using it need
+    ``django_db(transaction=True)`` so the server's threads see what they wrote.
+
+    Its database connections are not kept (``CONN_MAX_AGE`` 0): the server's threads
+    outlive the tests, and a kept connection would stop the test database being dropped.
+    """
+    import uvicorn
+
+    from config.asgi import application
+
+    database = connections.settings["default"]
+    kept, database["CONN_MAX_AGE"] = database["CONN_MAX_AGE"], 0
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(application, host="127.0.0.1", port=port, lifespan="on", log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        database["CONN_MAX_AGE"] = kept
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ MAX_EXAMPLES = os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "12")
 SEED = os.environ.get("SCHEMATHESIS_SEED", "20261201")
 
 
-def test_every_operation_answers_as_documented(live_server, operator, tmp_path) -> None:  # noqa: ANN001
+def test_every_operation_answers_as_documented(asgi_site, operator, tmp_path) -> None:  # noqa: ANN001
+    """Against the site as ``make run`` serves it (uvicorn, the ASGI application)."""
     from wiki import services
 
     # Something to read and write: a space the operator administers, with a page.
@@ -28,7 +29,7 @@ def test_every_operation_answers_as_documented(live_server, operator, tmp_path) 
         [
             str(SCHEMATHESIS),
             "run",
-            f"{live_server.url}/api/schema/",
+            f"{asgi_site}/api/schema/",
             "--header",
             f"Authorization: Token {token.key}",
             "--checks",

@@ -6,11 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import sys
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
@@ -93,31 +89,6 @@ def test_the_profile_creates_lists_and_revokes_tokens(successor, teammate, clien
 # --- Over streamable HTTP, on a real socket ----------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def site_url() -> Iterator[str]:
-    """The site's ASGI application (Django and /mcp) under uvicorn, in a thread."""
-    import uvicorn
-
-    from config.asgi import application
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(application, host="127.0.0.1", port=port, lifespan="on", log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
 def _over_http(url: str, token: str, work):  # noqa: ANN001, ANN202
     async def run():  # noqa: ANN202
         headers = {"Authorization": f"Bearer {token}"}
@@ -134,7 +105,7 @@ def _over_http(url: str, token: str, work):  # noqa: ANN001, ANN202
 def test_ask_and_search_over_http_cite_what_the_asker_may_read(
     runbook,
     successor,
-    site_url,  # noqa: ANN001
+    asgi_site,  # noqa: ANN001
 ) -> None:
     _token, raw = create_assistant_token(user=successor, name="Claude")
 
@@ -147,7 +118,7 @@ def test_ask_and_search_over_http_cite_what_the_asker_may_read(
         page = await client.read_resource(uri)
         return tools, asked, found, templates, page
 
-    tools, asked, found, templates, page = _over_http(site_url, raw, work)
+    tools, asked, found, templates, page = _over_http(asgi_site, raw, work)
     assert {"ask", "search"} <= tools
     assert not asked.is_error
     answer = asked.structured_content
@@ -167,7 +138,7 @@ def test_ask_and_search_over_http_cite_what_the_asker_may_read(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_outsiders_token_finds_nothing_private(runbook, outsider, site_url) -> None:  # noqa: ANN001
+def test_an_outsiders_token_finds_nothing_private(runbook, outsider, asgi_site) -> None:  # noqa: ANN001
     _token, raw = create_assistant_token(user=outsider, name="Claude")
     uri = f"tacit://pages/{runbook.space.key}/{runbook.path}"
 
@@ -182,7 +153,7 @@ def test_an_outsiders_token_finds_nothing_private(runbook, outsider, site_url) -
             refused = ""
         return asked, found, refused
 
-    asked, found, refused = _over_http(site_url, raw, work)
+    asked, found, refused = _over_http(asgi_site, raw, work)
     assert asked.structured_content["abstained"] and not asked.structured_content["passages"]
     assert "restart-payments" not in str(asked.content)
     assert found.structured_content["results"] == []
@@ -190,14 +161,14 @@ def test_an_outsiders_token_finds_nothing_private(runbook, outsider, site_url) -
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_revoked_or_unknown_token_is_refused_with_401(successor, site_url) -> None:  # noqa: ANN001
+def test_a_revoked_or_unknown_token_is_refused_with_401(successor, asgi_site) -> None:  # noqa: ANN001
     token, raw = create_assistant_token(user=successor, name="Claude")
     revoke_assistant_token(token=token, by=successor)
     body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
     headers = {"Accept": "application/json, text/event-stream"}
     for bearer, reason in ((raw, "revoked"), ("tacit_nope", "not a Tacit"), (None, "No token")):
         auth = {"Authorization": f"Bearer {bearer}"} if bearer else {}
-        response = httpx2.post(f"{site_url}/mcp", json=body, headers={**headers, **auth})
+        response = httpx2.post(f"{asgi_site}/mcp", json=body, headers={**headers, **auth})
         assert response.status_code == 401
         assert reason in response.json()["error_description"]
         assert response.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
@@ -206,9 +177,9 @@ def test_a_revoked_or_unknown_token_is_refused_with_401(successor, site_url) -> 
         return await client.list_tools()
 
     with pytest.raises(Exception):  # noqa: B017, PT011 - the SDK's own error for a 401
-        _over_http(site_url, raw, work)
+        _over_http(asgi_site, raw, work)
     # The rest of the site is Django, on the same application.
-    assert httpx2.get(f"{site_url}/healthz").status_code in (200, 503)
+    assert httpx2.get(f"{asgi_site}/healthz").status_code in (200, 503)
 
 
 # --- Over stdio ------------------------------------------------------------------------------
