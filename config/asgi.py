@@ -13,11 +13,13 @@ from a2wsgi import WSGIMiddleware
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django_application = WSGIMiddleware(
-    get_wsgi_application(), workers=int(os.environ.get("WEB_THREADS", "4"))
-)
+_wsgi = get_wsgi_application()
 
-from qa.mcp.asgi import MOUNT, mcp_application  # noqa: E402 - needs Django set up
+from django.conf import settings  # noqa: E402 - needs Django set up
+
+from qa.mcp.asgi import MOUNT, mcp_application  # noqa: E402
+
+django_application = WSGIMiddleware(_wsgi, workers=settings.WEB_THREADS)
 
 
 async def application(scope, receive, send):  # noqa: ANN001, ANN201

@@ -53,6 +53,8 @@ AUDIT_HMAC_KEY = (
 DEBUG = env_bool("DEBUG", default=False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Threads each web process runs Django in (config/asgi.py).
+WEB_THREADS = env_int("WEB_THREADS", 4, minimum=1, maximum=64)
 # Where people reach this site: links that leave it (a chat bot's citations and sign-in
 # links, an assistant's citations) are built on it.
 TACIT_SITE_URL = (
