@@ -40,6 +40,7 @@ for _ in $(seq 1 150); do
   Tacit is running at http://$BIND:$PORT/
   Log in as: demo / tacit-demo
   Health:    http://$BIND:$PORT/healthz
+  MCP:       http://$BIND:$PORT/mcp (create an assistant token on http://$BIND:$PORT/profile/)
   Processes: $TACIT_BIN/supervisorctl -s unix://$TACIT_RUN_DIR/supervisor.sock status
   Press Ctrl-C to stop the web server, the worker and the scheduler.
 
