@@ -30,7 +30,8 @@ If-Match (which runs ``publish_revision``). Each prints p50/p95/mean and the num
 queries of one request; the last line is one JSON object.
 
 With ``--http`` the same operations go over loopback HTTP to gunicorn started as ``make run``
-starts it (``config.wsgi``, ``--workers 2 --threads 4``, hashed static files, DEBUG off),
+starts it (``config.asgi`` under 2 uvicorn workers, Django in 4 threads each, hashed static
+files, DEBUG off; ``--app config.wsgi:application`` for the threaded WSGI server instead),
 signed in with a session cookie (pages) and a token (the save), one keep-alive connection per
 client; then ``--clients`` (8) clients view random pages for ``--seconds`` (10) and it prints
 the views per second they got and the p50/p95 under that load. The client runs on the same
@@ -595,7 +596,8 @@ class _HttpClient:
         data = response.read()
         if response.status not in (200, 304):
             raise SystemExit(f"{method} {path}: {response.status} {data[:200]!r}")
-        return response.status, data, dict(response.getheaders())
+        # Header names as sent (gunicorn keeps their case, uvicorn lowers it): by lower case.
+        return response.status, data, {name.lower(): v for name, v in response.getheaders()}
 
 
 ASGI_APP = "config.asgi:application"
@@ -782,7 +784,7 @@ def _run_http(
                 "PUT",
                 f"/api/wiki/pages/{pk}/",
                 body=payload,
-                headers={"Content-Type": "application/json", "If-Match": headers["ETag"]},
+                headers={"Content-Type": "application/json", "If-Match": headers["etag"]},
             )
             save_times.append((time.perf_counter() - started) * 1000)
 
