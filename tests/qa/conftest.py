@@ -26,3 +26,19 @@ def runbook(space, teammate):  # noqa: ANN001, ANN201, F811
     ensure_active_index()
     embed_pending_chunks()
     return Page.objects.get(pk=page.pk)
+
+
+@pytest.fixture
+def handbook_page(public_space, manager):  # noqa: ANN001, ANN201, F811
+    """A page every signed-in user may read (a public space) that also answers the
+    runbook's question."""
+    page = services.create_page(
+        space=public_space,
+        author=manager,
+        title="Payment service in the handbook",
+        body="# Restarting\n\nTo restart the payment service, ask the on-call engineer.",
+    )
+    index_page(page_id=page.pk)
+    ensure_active_index()
+    embed_pending_chunks()
+    return Page.objects.get(pk=page.pk)

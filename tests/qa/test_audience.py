@@ -4,28 +4,12 @@ every signed-in user may read."""
 import pytest
 
 from qa.answers import answer_question
-from qa.indexing import embed_pending_chunks, ensure_active_index, index_page
 from qa.models import Chunk, Question
 from qa.retrieval import Audience, search_chunks
-from wiki import services
 
 pytestmark = pytest.mark.django_db
 
 QUESTION = "How do I restart the payment service?"
-
-
-@pytest.fixture
-def handbook_page(public_space, manager):  # noqa: ANN001, ANN201
-    page = services.create_page(
-        space=public_space,
-        author=manager,
-        title="Payment service in the handbook",
-        body="# Restarting\n\nTo restart the payment service, ask the on-call engineer.",
-    )
-    index_page(page_id=page.pk)
-    ensure_active_index()
-    embed_pending_chunks()
-    return page
 
 
 def _titles(user, audience: Audience) -> set[str]:  # noqa: ANN001

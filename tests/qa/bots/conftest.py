@@ -20,9 +20,7 @@ import pytest
 from Crypto.Cipher import AES
 
 from qa.bots.linking import link_chat_account, record_chat_account
-from qa.indexing import embed_pending_chunks, ensure_active_index, index_page
 from qa.models import ChatAccount
-from wiki import services
 
 SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 SLACK_TEAM = "T0TEAM"
@@ -163,21 +161,6 @@ def feishu_bot(settings, fake_api, eager_tasks):  # noqa: ANN001, ANN201
     settings.FEISHU_DOMAIN = fake_api.url
     settings.TACIT_SITE_URL = SITE
     return fake_api
-
-
-@pytest.fixture
-def handbook_page(public_space, manager):  # noqa: ANN001, ANN201
-    """A page every signed-in user may read that also answers the question."""
-    page = services.create_page(
-        space=public_space,
-        author=manager,
-        title="Payment service in the handbook",
-        body="# Restarting\n\nTo restart the payment service, ask the on-call engineer.",
-    )
-    index_page(page_id=page.pk)
-    ensure_active_index()
-    embed_pending_chunks()
-    return page
 
 
 def linked_account(user, *, platform: str, workspace: str, external_id: str) -> ChatAccount:  # noqa: ANN001
