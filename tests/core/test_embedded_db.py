@@ -1,8 +1,10 @@
 """The embedded PostgreSQL keeps data across a restart and is shared between processes."""
 
+import shutil
 import subprocess
 import sys
 import textwrap
+import uuid
 from pathlib import Path
 
 import pytest
@@ -38,10 +40,14 @@ def run_python(code: str, data_dir: Path) -> str:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path):  # noqa: ANN201
-    folder = tmp_path / "d"
+def data_dir():  # noqa: ANN201
+    """A fresh data folder under the checkout's ``var/``, which PostgreSQL's own OS user can
+    reach (pytest's temporary folders are private to root; pytest makes them so again at
+    the start of each session, also while another xdist worker's server starts)."""
+    folder = REPO_ROOT / "var" / "te" / uuid.uuid4().hex[:8]
     yield folder
     stop_embedded_postgres(folder)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_it_keeps_data_across_a_restart(data_dir: Path) -> None:
