@@ -51,10 +51,6 @@ _LEADING_STOP = re.compile(rf"[\s{_STOPS}]*")
 _NOT_WORDS = ".。!！?？;；:：,，、-*•\"'“”‘’()（） \t\n"
 
 
-def _has_words(text: str) -> bool:
-    return bool(text.strip(_NOT_WORDS))
-
-
 _SYSTEM_PROMPT = (
     "You answer a question from a team's knowledge base. Answer only from the numbered "
     "passages you are given; add nothing that they do not say. Keep the answer short: a few "
@@ -89,6 +85,10 @@ def may_send(passage: AnswerPassage) -> bool:
 def _prompt(question: str, texts: Sequence[str]) -> str:
     numbered = "\n\n".join(f"[{number}] {text}" for number, text in enumerate(texts, start=1))
     return f"Passages:\n\n{numbered}\n\nQuestion: {question}"
+
+
+def _has_words(text: str) -> bool:
+    return bool(text.strip(_NOT_WORDS))
 
 
 def _end_previous(sentences: list[tuple[str, list[int]]], stop: str) -> None:
@@ -137,13 +137,13 @@ def _parse(reply: str, count: int) -> list[tuple[str, list[int]]]:
         # The text before the citations is one sentence; more than one means all but the
         # last cite nothing.
         if len(parts) > 1:
-            raise _Rejected(f"a sentence cites nothing: {parts[0][:80]!r}")
+            raise _Rejected("a sentence cites nothing")
         sentences.append((parts[0], list(dict.fromkeys(numbers))))
     rest = text[start:]
     stop = _LEADING_STOP.match(rest)
     _end_previous(sentences, stop.group())
     if _has_words(rest[stop.end() :]):
-        raise _Rejected(f"a sentence cites nothing: {rest.strip()[:80]!r}")
+        raise _Rejected("the last sentence cites nothing")
     if not sentences:
         raise _Rejected("the reply cites nothing")
     return sentences
@@ -181,6 +181,7 @@ def generate_answer(
     try:
         parsed = _parse(reply, len(positions))
     except _Rejected as rejected:
+        # The reason only: what the model wrote stays out of the logs.
         logger.info("qa generation dropped, the extractive answer is shown: %s", rejected)
         return None
     return [
