@@ -365,11 +365,20 @@ QA_ABSTAIN_BELOW = env_float("QA_ABSTAIN_BELOW", 0.35, minimum=0.0, maximum=1.0)
 QA_ENTRY_MATCH = env_float("QA_ENTRY_MATCH", 0.8, minimum=0.0, maximum=1.0)
 # Freshness weighs on ranking within this bound: a verified page's fused score is raised,
 # a stale page's lowered, by at most this fraction.
+QA_FRESHNESS_WEIGHT = env_float("QA_FRESHNESS_WEIGHT", 0.05, minimum=0.0, maximum=0.5)
 # Questions one person may ask a minute on all surfaces together, and one chat workspace
 # (a Slack team, a Feishu tenant) may send a minute through its bot.
 QA_ASKS_PER_USER_MINUTE = env_int("QA_ASKS_PER_USER_MINUTE", 20, minimum=1)
 QA_ASKS_PER_WORKSPACE_MINUTE = env_int("QA_ASKS_PER_WORKSPACE_MINUTE", 120, minimum=1)
-QA_FRESHNESS_WEIGHT = env_float("QA_FRESHNESS_WEIGHT", 0.05, minimum=0.0, maximum=0.5)
+# An OpenAI-compatible endpoint (its base URL, e.g. http://127.0.0.1:8080/v1) that may write
+# an answer from the passages an answer shows; unset, nothing is ever sent anywhere. Only
+# quotable page and entry passages are sent (never a thread's), and a written answer is shown
+# only when each of its sentences cites the passages it used; otherwise the extractive one is.
+# The call is made in the asker's request: the timeout bounds how long they wait.
+QA_GENERATION_URL = env_url("QA_GENERATION_URL", schemes=("http", "https")) or ""
+QA_GENERATION_MODEL = env_str("QA_GENERATION_MODEL", "local-model")
+QA_GENERATION_API_KEY = env_str("QA_GENERATION_API_KEY", "") or ""
+QA_GENERATION_TIMEOUT = env_int("QA_GENERATION_TIMEOUT", 20, minimum=1, maximum=120)
 
 # --- Chat bots ---------------------------------------------------------------------------------
 

@@ -7,6 +7,10 @@ the active model; below ``settings.QA_ABSTAIN_BELOW`` the service abstains, says
 files a knowledge request routed to the people who may know (the owners of the nearest
 pages, the successors named on the nearest threads, else the space's admins). An answered
 request becomes an answer entry that later questions match first.
+
+With ``QA_GENERATION_URL`` set, the configured model may write the answer from the shown
+passages that may be sent (``qa.generation``); it is shown only when every sentence cites
+the passages it used, and the extractive answer stands otherwise.
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.services import record_audit_event
+from qa import generation
 from qa.chunking import split_sentences
+from qa.generation import GeneratedSentence
 from qa.keywords import terms_of_texts
 from qa.models import (
     AnswerEntry,
@@ -115,6 +121,11 @@ class Answer:
     request_id: int | None = None
     routed_to: list[AskedPerson] = field(default_factory=list)
     from_entry: bool = False
+    # True: ``answer`` was written by the configured model from the passages (only those
+    # that may be sent), each sentence citing the passages it used; ``answer`` then ends
+    # each sentence with their numbers ([1] is the first of ``passages``).
+    generated: bool = False
+    generated_sentences: list[GeneratedSentence] = field(default_factory=list)
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -377,10 +388,13 @@ def _clean_question(text: str) -> str:
     return text
 
 
+def _check_chat(user: AbstractBaseUser, chat: Chat | None) -> None:
+    if chat is not None and chat.user_id != user.pk:
+        raise AnswerPermissionError(_("This is someone else's chat."))
+
+
 def _chat_for(user: AbstractBaseUser, chat: Chat | None, question: str) -> Chat:
     if chat is not None:
-        if chat.user_id != user.pk:
-            raise AnswerPermissionError(_("This is someone else's chat."))
         return chat
     return Chat.objects.create(user=user, title=question[:200])
 
@@ -412,6 +426,27 @@ def answer_question(
     chosen = _choose(_rank(candidates, chunks, pages))
     confidence = _confidence(chosen)
     abstained = not chosen or confidence < float(settings.QA_ABSTAIN_BELOW)
+    _check_chat(user, chat)
+    passages = _passages(chosen, pages, text)
+    answer_text = ""
+    if passages and not abstained:
+        best = passages[0]
+        lines = [s.text for s in best.sentences if s.highlighted] or [
+            s.text for s in best.sentences[:2]
+        ]
+        answer_text = " ".join(lines[:3])
+        if not best.quoted:
+            answer_text = _(
+                "“%(title)s” holds what you asked about. It was shared for answers but "
+                "not to be quoted word for word: open the source to read it."
+            ) % {"title": best.citation.title}
+    # The configured model, if any, is called before any row is written or locked: the
+    # asker waits for it (at most QA_GENERATION_TIMEOUT), the database does not.
+    generated: list[GeneratedSentence] = []
+    if passages and not abstained:
+        generated = generation.generate_answer(question=text, passages=passages) or []
+        if generated:
+            answer_text = generation.answer_text(generated)
     with transaction.atomic():
         if chat is not None or new_chat:
             chat = _chat_for(user, chat, text)
@@ -426,19 +461,6 @@ def answer_question(
         )
         if chat is not None:
             chat.save(update_fields=["updated_at"])
-        passages = _passages(chosen, pages, text)
-        answer_text = ""
-        if passages and not abstained:
-            best = passages[0]
-            lines = [s.text for s in best.sentences if s.highlighted] or [
-                s.text for s in best.sentences[:2]
-            ]
-            answer_text = " ".join(lines[:3])
-            if not best.quoted:
-                answer_text = _(
-                    "“%(title)s” holds what you asked about. It was shared for answers but "
-                    "not to be quoted word for word: open the source to read it."
-                ) % {"title": best.citation.title}
         request = None
         routed: list[AskedPerson] = []
         if abstained:
@@ -470,6 +492,8 @@ def answer_question(
             request_id=request.pk if request else None,
             routed_to=routed,
             from_entry=bool(passages) and passages[0].citation.kind == Chunk.Kind.ENTRY,
+            generated=bool(generated),
+            generated_sentences=generated,
         )
         record.answer = answer.as_json()
         record.save(update_fields=["answer"])

@@ -113,6 +113,16 @@ class PassageSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_serializer(component_name="GeneratedSentence")
+class GeneratedSentenceSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    passage_indexes = serializers.ListField(
+        child=serializers.IntegerField(min_value=0),
+        min_length=1,
+        help_text="The passages the sentence used: positions in `passages`, from 0.",
+    )
+
+
 @extend_schema_serializer(component_name="AskedPerson")
 class AskedPersonSerializer(serializers.Serializer):
     user_id = serializers.IntegerField()
@@ -135,6 +145,16 @@ class AnswerSerializer(serializers.Serializer):
     request_id = serializers.IntegerField(allow_null=True)
     routed_to = AskedPersonSerializer(many=True)
     from_entry = serializers.BooleanField()
+    generated = serializers.BooleanField(
+        help_text=(
+            "True: `answer` was written by the operator's configured model from the passages, "
+            "each sentence ending with the numbers of the passages it used ([1] is the first); "
+            "false: `answer` is extractive (the passages' own sentences) or says why there is none."
+        )
+    )
+    generated_sentences = GeneratedSentenceSerializer(
+        many=True, help_text="The generated answer's sentences; empty when not generated."
+    )
 
 
 class AskApi(QaApi):

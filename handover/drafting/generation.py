@@ -17,10 +17,7 @@ subject edited, approved or dropped are left as they are.
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -32,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.llm import LLMError, chat_completion
 from core.services import record_audit_event
 from handover.cases.selectors import is_subject_of
 from handover.consent.read import consented_messages, live_grants
@@ -117,31 +115,20 @@ def _check_may_send(section: DraftSection, sentences: list[DraftSentence]) -> No
 
 def _call_endpoint(*, system: str, user: str) -> str:
     """One chat completion from the configured endpoint; its text."""
-    url = settings.DRAFT_GENERATION_URL.rstrip("/") + "/chat/completions"
-    body = json.dumps(
-        {
-            "model": settings.DRAFT_GENERATION_MODEL,
-            "temperature": 0,
-            "messages": [
-                {"role": "system", "content": system},
-                {"role": "user", "content": user},
-            ],
-        }
-    ).encode()
-    headers = {"Content-Type": "application/json"}
-    if settings.DRAFT_GENERATION_API_KEY:
-        headers["Authorization"] = f"Bearer {settings.DRAFT_GENERATION_API_KEY}"
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
     try:
-        with urllib.request.urlopen(  # noqa: S310 - the operator's own configured URL
-            request, timeout=settings.DRAFT_GENERATION_TIMEOUT
-        ) as response:
-            payload = json.loads(response.read(settings.DRAFT_GENERATION_MAX_BYTES))
-        return str(payload["choices"][0]["message"]["content"])
-    except (OSError, ValueError, KeyError, IndexError, TypeError) as error:
+        return chat_completion(
+            base_url=settings.DRAFT_GENERATION_URL,
+            model=settings.DRAFT_GENERATION_MODEL,
+            api_key=settings.DRAFT_GENERATION_API_KEY,
+            system=system,
+            user=user,
+            timeout=settings.DRAFT_GENERATION_TIMEOUT,
+            max_bytes=settings.DRAFT_GENERATION_MAX_BYTES,
+        )
+    except LLMError as error:
         raise GenerationFailedError(
             _("The external processor did not give a usable answer (%(error)s).")
-            % {"error": type(error).__name__}
+            % {"error": error.reason}
         ) from error
 
 

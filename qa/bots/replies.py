@@ -39,6 +39,11 @@ def citation_line(citation: Citation) -> CitationLine:
     return CitationLine(title=title, url=absolute_url(citation.url), details=details)
 
 
+def _generated(reply: BotReply) -> bool:
+    """Whether the reply's answer was generated: its sentences cite the sources by number."""
+    return reply.answer is not None and reply.answer.generated
+
+
 def _show_ask_person(reply: BotReply) -> bool:
     # An abstained answer was already passed to people; nothing more to press.
     return (
@@ -75,9 +80,10 @@ def slack_message(reply: BotReply) -> dict:
     citations = reply.answer.citations if reply.answer else []
     if citations:
         lines = [f"*{_slack_escape(_('Sources'))}*"]
-        for citation in citations:
+        for number, citation in enumerate(citations, start=1):
             line = citation_line(citation)
-            text = f"• <{line.url}|{_slack_escape(line.title)}>"
+            mark = f"[{number}]" if _generated(reply) else "•"
+            text = f"{mark} <{line.url}|{_slack_escape(line.title)}>"
             if line.details:
                 text += " · " + " · ".join(_slack_escape(part) for part in line.details)
             lines.append(text)
@@ -142,9 +148,10 @@ def feishu_card(reply: BotReply) -> dict:
     citations = reply.answer.citations if reply.answer else []
     if citations:
         lines = [f"**{_feishu_escape(_('Sources'))}**"]
-        for citation in citations:
+        for number, citation in enumerate(citations, start=1):
             line = citation_line(citation)
-            text = f"- [{_feishu_escape(line.title)}]({line.url})"
+            mark = "-" if not _generated(reply) else f"- {_feishu_escape(f'[{number}]')}"
+            text = f"{mark} [{_feishu_escape(line.title)}]({line.url})"
             if line.details:
                 text += " · " + " · ".join(_feishu_escape(part) for part in line.details)
             lines.append(text)

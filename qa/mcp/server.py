@@ -69,6 +69,14 @@ class Passage(BaseModel):
 class AskResult(BaseModel):
     question: str
     answer: str
+    generated: bool = Field(
+        default=False,
+        description=(
+            "True: the answer was written by the operator's configured model from the "
+            "passages, each sentence ending with the numbers of the passages it used "
+            "([1] is the first); false: the passages' own sentences"
+        ),
+    )
     abstained: bool = Field(
         description="True: the memory holds no confident answer; a person was asked"
     )
@@ -149,6 +157,7 @@ def _ask(raw_token: str, question: str) -> AskResult:
     return AskResult(
         question=answer.question,
         answer=answer.answer,
+        generated=answer.generated,
         abstained=answer.abstained,
         confidence=answer.confidence,
         passages=[_passage(p, resources) for p in answer.passages],

@@ -123,6 +123,7 @@ def test_ask_and_search_over_http_cite_what_the_asker_may_read(
     assert not asked.is_error
     answer = asked.structured_content
     assert not answer["abstained"] and "make restart-payments" in answer["answer"]
+    assert answer["generated"] is False  # no endpoint configured: extractive
     citation = answer["passages"][0]["citation"]
     assert citation["title"] == runbook.title
     assert citation["url"].startswith(settings.TACIT_SITE_URL) and "#restarting" in citation["url"]

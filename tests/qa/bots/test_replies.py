@@ -67,3 +67,14 @@ def test_the_button_is_under_an_answer_only() -> None:
     error = BotReply(kind=ReplyKind.ERROR, text="x" * 5000)
     (section,) = slack_message(error)["blocks"]
     assert len(section["text"]["text"]) < 3000
+
+
+def test_a_generated_answer_numbers_its_sources_as_its_sentences_cite_them() -> None:
+    reply = _reply(_citation("Runbook"), _citation("Notes"))
+    assert "• <" in json.dumps(slack_message(reply)["blocks"], ensure_ascii=False)
+    reply.answer.generated = True
+    blocks = json.dumps(slack_message(reply)["blocks"], ensure_ascii=False)
+    assert f"[1] <{SITE}/wiki/" in blocks and f"[2] <{SITE}/wiki/" in blocks
+    card = json.dumps(feishu_card(reply), ensure_ascii=False)
+    assert "- &#91;1&#93; [Runbook › Restarting]" in card
+    assert "- &#91;2&#93; [Notes › Restarting]" in card
