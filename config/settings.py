@@ -495,6 +495,9 @@ CELERY_BEAT_SCHEDULE["sweep-stale-data-exports"] = {
 # --- Plugins -----------------------------------------------------------------------------------
 
 TACIT_PLUGINS = env_list("TACIT_PLUGINS", [])
+# Seconds each plugin has to compute its panels for a page; a slower one is left out.
+# 0 runs them in the request's thread without a limit (for debugging a plugin).
+PLUGIN_PANEL_TIMEOUT = env_float("PLUGIN_PANEL_TIMEOUT", 0.5, minimum=0.0, maximum=10.0)
 
 # --- Logging -----------------------------------------------------------------------------------
 

@@ -69,3 +69,9 @@ class HandoverConfig(AppConfig):
                 run=indexing.purge_indexed_passages,
             )
         )
+        # What plugins derived from consented content (the tacit_consent_purge hook).
+        from handover.consent.plugin_purge import purge_plugin_data
+
+        register_purge_step(
+            PurgeStep(name="plugins", label=_("Data kept by plugins"), run=purge_plugin_data)
+        )

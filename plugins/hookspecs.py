@@ -5,7 +5,22 @@ that consent and permissions already allow. Core calls these hooks through the
 typed functions in ``plugins.manager``, never through ``pm.hook`` directly.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import pluggy
+
+if TYPE_CHECKING:
+    from plugins.types import (
+        ExportSection,
+        NavEntry,
+        Panel,
+        PanelTarget,
+        PersonRef,
+        PurgeRequest,
+        Viewer,
+    )
 
 PROJECT_NAME = "tacit"
 
@@ -28,4 +43,52 @@ def tacit_thread_importers() -> list[object]:
     built-in ones. A hook that raises, or an object that is not an importer,
     is logged and left out; a plugin may not replace a built-in format name
     (its importer is logged and ignored).
+    """
+
+
+@hookspec
+def tacit_navigation(viewer: Viewer) -> list[NavEntry]:
+    """Return links to add to the main navigation for ``viewer`` (``plugins.types``).
+
+    Called on every page a signed-in person sees, so keep it cheap (no slow queries, no
+    network). A hook that raises is logged and its links are left out; an entry that is
+    not a ``NavEntry``, or whose URL is neither a path on this site nor http(s), is logged
+    and dropped.
+    """
+
+
+@hookspec
+def tacit_panels(viewer: Viewer, target: PanelTarget) -> list[Panel]:
+    """Return panels to show on ``target`` (a page, space, handover case or person) for
+    ``viewer``; ``plugins.types`` describes all three.
+
+    Core calls it only after ``viewer`` was allowed to see ``target``; show nothing the
+    viewer could not see otherwise. Each plugin's panels are computed within
+    ``settings.PLUGIN_PANEL_TIMEOUT`` seconds: a hook that raises or takes longer is
+    logged and its panels are left out, and the page renders without them. The panel's
+    HTML is sanitised (see ``plugins.types.Panel``).
+    """
+
+
+@hookspec
+def tacit_person_export(person: PersonRef) -> list[ExportSection]:
+    """Return everything this plugin holds about ``person``, for their data export.
+
+    Called by the subject-rights export on the worker (``handover.rights.export``); each
+    section is written as ``plugins/<plugin>/<kind>.json`` in the person's archive and
+    listed in its manifest. A hook that raises fails the export (it is retried), because an
+    export that silently leaves data out would be wrong.
+    """
+
+
+@hookspec
+def tacit_consent_purge(request: PurgeRequest) -> int:
+    """Delete what this plugin derived from consent that ``request`` withdrew; return how
+    many items were removed.
+
+    Called by the ledger's purge registry on the worker after a withdrawal, in its step
+    ``plugins`` ("Data kept by plugins" on the deletion receipt), plugin after plugin. It
+    must be idempotent: a purge interrupted by a crash runs its steps again. A hook that
+    raises fails the purge job, which the sweeper runs again, so nothing derived is left
+    behind.
     """

@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import re
 import time
 import uuid
 import zipfile
@@ -40,6 +41,8 @@ from core.services import record_audit_event
 from handover.consent.read import live_grant_q
 from handover.models import ConsentGrant, DataExport
 from handover.rights import selectors as held
+from plugins.manager import plugin_person_exports
+from plugins.types import PersonRef
 from wiki.models import Page
 
 logger = logging.getLogger(__name__)
@@ -413,6 +416,17 @@ def _write_archive(target: IO[bytes], user: AbstractBaseUser, claim: _Claim) -> 
             count, sha256 = _write_kind(archive, name, rows(user), claim)
             kinds[kind] = {"file": name, "count": count, "sha256": sha256}
             claim.beat(kinds_done=done)
+        # What plugins hold about the person (the tacit_person_export hook).
+        person = PersonRef(user_id=user.pk, username=user.get_username())
+        for plugin, section in plugin_person_exports(person):
+            folder = re.sub(r"[^a-z0-9_-]+", "_", plugin.lower()).strip("_") or "plugin"
+            name = f"plugins/{folder}/{section.kind}.json"
+            count, sha256 = _write_kind(archive, name, iter(section.rows), claim)
+            kinds[f"plugin:{plugin}:{section.kind}"] = {
+                "file": name,
+                "count": count,
+                "sha256": sha256,
+            }
         manifest = {
             "format_version": FORMAT_VERSION,
             "generated_at": timezone.now().isoformat(),
