@@ -72,8 +72,9 @@ def build_plugin_manager(
 
 @cache
 def get_plugin_manager() -> pluggy.PluginManager:
-    """The process-wide manager built from ``settings.TACIT_PLUGINS``."""
-    return build_plugin_manager(settings.TACIT_PLUGINS)
+    """The process-wide manager: Tacit's own plugins (``settings.TACIT_BUILTIN_PLUGINS``),
+    then ``settings.TACIT_PLUGINS`` and the installed entry points."""
+    return build_plugin_manager([*settings.TACIT_BUILTIN_PLUGINS, *settings.TACIT_PLUGINS])
 
 
 def list_plugin_thread_importers(pm: pluggy.PluginManager | None = None) -> list[object]:
