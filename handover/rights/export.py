@@ -337,6 +337,50 @@ def _audit_events(user: AbstractBaseUser) -> Iterator[dict]:
     )
 
 
+def _qa_questions(user: AbstractBaseUser) -> Iterator[dict]:
+    yield from _values(
+        held.held_qa_questions(user=user),
+        "pk",
+        "id",
+        "chat_id",
+        "text",
+        "answer",
+        "confidence",
+        "abstained",
+        "feedback",
+        "surface",
+        "audience",
+        "asked_at",
+    )
+
+
+def _assistant_tokens(user: AbstractBaseUser) -> Iterator[dict]:
+    yield from _values(
+        held.held_assistant_tokens(user=user),
+        "pk",
+        "id",
+        "name",
+        "prefix",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    )
+
+
+def _chat_accounts(user: AbstractBaseUser) -> Iterator[dict]:
+    yield from _values(
+        held.held_chat_accounts(user=user),
+        "pk",
+        "id",
+        "workspace__platform",
+        "workspace__external_id",
+        "workspace__name",
+        "external_user_id",
+        "display_name",
+        "linked_at",
+    )
+
+
 ROWS: dict[str, Callable[[AbstractBaseUser], Iterator[dict]]] = {
     held.KIND_IMPORTS: _imports,
     held.KIND_CONVERSATIONS: _conversations,
@@ -353,6 +397,9 @@ ROWS: dict[str, Callable[[AbstractBaseUser], Iterator[dict]]] = {
     held.KIND_DATA_EXPORTS: _data_exports,
     held.KIND_WIKI_PAGES: _wiki_pages,
     held.KIND_WIKI_REVISIONS: _wiki_revisions,
+    held.KIND_QA_QUESTIONS: _qa_questions,
+    held.KIND_ASSISTANT_TOKENS: _assistant_tokens,
+    held.KIND_CHAT_ACCOUNTS: _chat_accounts,
     held.KIND_AUDIT_EVENTS: _audit_events,
 }
 

@@ -39,6 +39,7 @@ from handover.models import (
     Source,
     Thread,
 )
+from qa.models import AssistantToken, ChatAccount, Question
 from wiki.models import Page, Revision
 
 
@@ -180,6 +181,9 @@ KIND_DATA_EXPORTS = "data_exports"
 KIND_WIKI_PAGES = "wiki_pages"
 KIND_WIKI_REVISIONS = "wiki_revisions"
 KIND_AUDIT_EVENTS = "audit_events"
+KIND_QA_QUESTIONS = "qa_questions"
+KIND_ASSISTANT_TOKENS = "assistant_tokens"
+KIND_CHAT_ACCOUNTS = "chat_accounts"
 
 HELD_KINDS: tuple[str, ...] = (
     KIND_IMPORTS,
@@ -197,6 +201,9 @@ HELD_KINDS: tuple[str, ...] = (
     KIND_DATA_EXPORTS,
     KIND_WIKI_PAGES,
     KIND_WIKI_REVISIONS,
+    KIND_QA_QUESTIONS,
+    KIND_ASSISTANT_TOKENS,
+    KIND_CHAT_ACCOUNTS,
     KIND_AUDIT_EVENTS,
 )
 
@@ -482,6 +489,44 @@ def _wiki_held(user: AbstractBaseUser) -> list[HeldData]:
     ]
 
 
+def held_qa_questions(*, user: AbstractBaseUser) -> QuerySet[Question]:
+    return Question.objects.filter(asked_by_id=user.pk)
+
+
+def held_assistant_tokens(*, user: AbstractBaseUser) -> QuerySet[AssistantToken]:
+    return AssistantToken.objects.filter(user_id=user.pk)
+
+
+def held_chat_accounts(*, user: AbstractBaseUser) -> QuerySet[ChatAccount]:
+    return ChatAccount.objects.filter(user_id=user.pk)
+
+
+def _qa_held(user: AbstractBaseUser) -> list[HeldData]:
+    return [
+        HeldData(
+            KIND_QA_QUESTIONS,
+            KIND_QA_QUESTIONS,
+            _("Questions you asked the team memory, with the answers shown"),
+            held_qa_questions(user=user).count(),
+            _url("qa:ask"),
+        ),
+        HeldData(
+            KIND_ASSISTANT_TOKENS,
+            KIND_ASSISTANT_TOKENS,
+            _("Assistant tokens (their names and dates; the tokens themselves are not kept)"),
+            held_assistant_tokens(user=user).count(),
+            _url("core:profile"),
+        ),
+        HeldData(
+            KIND_CHAT_ACCOUNTS,
+            KIND_CHAT_ACCOUNTS,
+            _("Chat accounts connected to yours"),
+            held_chat_accounts(user=user).count(),
+            _url("core:profile"),
+        ),
+    ]
+
+
 def _audit_events_held(user: AbstractBaseUser) -> list[HeldData]:
     return [
         HeldData(
@@ -510,6 +555,7 @@ def list_held_data(*, user: AbstractBaseUser | AnonymousUser) -> list[HeldData]:
         *_pseudonyms_held(user),
         *_receipts_and_exports_held(user),
         *_wiki_held(user),
+        *_qa_held(user),
         *_audit_events_held(user),
     ]
 

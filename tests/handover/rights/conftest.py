@@ -81,6 +81,18 @@ def held_world(  # noqa: ANN201
         summary="old.zip",
         items=[{"what": "messages", "count": 3, "at": "2026-12-01T10:00:00+00:00"}],
     )
+    # What the Q&A surfaces keep: a question asked, an assistant token, a chat account.
+    from qa.bots.linking import record_chat_account
+    from qa.mcp.services import create_assistant_token
+    from qa.models import Question
+
+    Question.objects.create(asked_by=subject, text="Where is the runbook?", surface="api")
+    create_assistant_token(user=subject, name="Claude")
+    account = record_chat_account(
+        platform="slack", workspace_external_id="T1", external_user_id="U1"
+    )
+    account.user, account.linked_at = subject, timezone.now()
+    account.save(update_fields=["user", "linked_at"])
     return HeldWorld(
         subject_imports=(slack_import, mbox_import),
         other_import=other_import,

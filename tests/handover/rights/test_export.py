@@ -113,6 +113,14 @@ def test_it_holds_the_persons_own_data_in_full(held_world, subject) -> None:  # 
     naming = json.loads(files["naming_consents.json"])
     assert naming[0]["case_id"] == held_world.other_case.pk and naming[0]["terms_sha256"]
     assert len(json.loads(files["data_exports.json"])) == 1
+    questions = json.loads(files["qa_questions.json"])
+    assert [q["text"] for q in questions] == ["Where is the runbook?"]
+    tokens = json.loads(files["assistant_tokens.json"])
+    assert [t["name"] for t in tokens] == ["Claude"] and "token_sha256" not in tokens[0]
+    accounts = json.loads(files["chat_accounts.json"])
+    assert [(a["workspace__platform"], a["external_user_id"]) for a in accounts] == [
+        ("slack", "U1")
+    ]
     text = b"".join(files.values()).decode()
     assert "pseudonym_key" not in text
 
@@ -430,7 +438,7 @@ def test_the_export_pages_speak_chinese(client_for, subject) -> None:  # noqa: A
     client.post("/handover/exports/")
     export = DataExport.objects.get(user=subject)
     body = client.get(f"/handover/exports/{export.pk}/", headers=zh).content.decode()
-    assert "等待处理" in body and "已写入 0 / 16 类数据" in body
+    assert "等待处理" in body and f"已写入 0 / {len(HELD_KINDS)} 类数据" in body
 
 
 def test_only_a_signed_in_person_may_ask() -> None:

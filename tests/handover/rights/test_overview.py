@@ -21,6 +21,7 @@ from handover.models import (
     Source,
 )
 from handover.rights.selectors import HELD_KINDS, list_held_data
+from qa.models import AssistantToken, ChatAccount, Question
 from wiki.models import Page, Revision
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.django_db
 PERSONAS = ["subject", "manager", "successor", "teammate", "outsider", "operator"]
 # One query per count (two for the grants' live/ended split in one aggregate, one for the
 # prepared copies of every case grouped), whatever the counts.
-OVERVIEW_QUERIES = 16
+OVERVIEW_QUERIES = 19
 
 
 def expected_counts(user) -> dict[str, int]:  # noqa: ANN001
@@ -56,6 +57,9 @@ def expected_counts(user) -> dict[str, int]:  # noqa: ANN001
         "data_exports": DataExport.objects.filter(user=user).count(),
         "wiki_pages": len(pages),
         "wiki_revisions": Revision.objects.filter(author=user).count(),
+        "qa_questions": Question.objects.filter(asked_by=user).count(),
+        "assistant_tokens": AssistantToken.objects.filter(user=user).count(),
+        "chat_accounts": ChatAccount.objects.filter(user=user).count(),
         "audit_events": AuditEvent.objects.filter(actor=user).count(),
     }
     cases = HandoverCase.objects.filter(subject=user).order_by("created_at", "pk")
@@ -89,6 +93,9 @@ def test_the_counts_equal_the_database(held_world, subject) -> None:  # noqa: AN
         "deletion_receipts",
         "wiki_pages",
         "wiki_revisions",
+        "qa_questions",
+        "assistant_tokens",
+        "chat_accounts",
         "audit_events",
     ):
         assert counts[key] > 0, key
