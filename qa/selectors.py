@@ -11,8 +11,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from qa.models import Chat, KnowledgeRequest, Question, RequestRecipient
-from wiki.models import Role, Space, SpaceRole
-from wiki.selectors.access import get_space_role, readable_spaces_q
+from wiki.models import Space
+from wiki.selectors.access import editable_space_ids, get_space_role, readable_spaces_q
 
 
 class NotFoundError(LookupError):
@@ -41,19 +41,12 @@ def get_question_for_user(*, question_id: int, user: AbstractBaseUser) -> Questi
     return question
 
 
-def _editable_spaces(user: AbstractBaseUser) -> QuerySet[SpaceRole]:
-    return SpaceRole.objects.filter(
-        Q(user=user) | Q(team__memberships__user=user), role__in=[Role.EDITOR, Role.ADMIN]
-    )
-
-
 def _visible_requests(user: AbstractBaseUser) -> QuerySet[KnowledgeRequest]:
     if not user.is_authenticated:
         return KnowledgeRequest.objects.none()
     routed = RequestRecipient.objects.filter(request=OuterRef("pk"), user_id=user.pk)
-    editor = _editable_spaces(user).filter(space=OuterRef("space_id"))
     return KnowledgeRequest.objects.filter(
-        Q(question__asked_by_id=user.pk) | Exists(routed) | Exists(editor)
+        Q(question__asked_by_id=user.pk) | Exists(routed) | Q(space_id__in=editable_space_ids(user))
     )
 
 
@@ -104,4 +97,4 @@ def get_writable_space_for_user(*, key: str, user: AbstractBaseUser) -> Space:
 
 def list_answer_spaces_for_user(*, user: AbstractBaseUser) -> QuerySet[Space]:
     """Spaces ``user`` may put an answer into (editors and admins)."""
-    return Space.objects.filter(pk__in=_editable_spaces(user).values("space_id")).order_by("name")
+    return Space.objects.filter(pk__in=editable_space_ids(user)).order_by("name")

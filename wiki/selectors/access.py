@@ -23,6 +23,14 @@ def _roles_of(user: AbstractBaseUser) -> QuerySet[SpaceRole]:
     return SpaceRole.objects.filter(Q(user=user) | Q(team__memberships__user=user))
 
 
+def editable_space_ids(user: AbstractBaseUser) -> QuerySet[SpaceRole]:
+    """The ids (``space_id``) of the spaces ``user`` may edit: an editor or admin role of
+    their own or of one of their teams. Nothing for anonymous users."""
+    if not user.is_authenticated:
+        return SpaceRole.objects.none().values("space_id")
+    return _roles_of(user).filter(role__in=[Role.EDITOR, Role.ADMIN]).values("space_id")
+
+
 def readable_spaces_q(user: AbstractBaseUser, prefix: str = "") -> Q:
     """A filter for spaces ``user`` may read; it matches nothing for anonymous users.
 
