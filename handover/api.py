@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api_errors import ErrorSerializer
 from core.pagination import PAGINATION_PARAMETERS, paginate, paginated
 from handover.imports import selectors, services
 from handover.models import DeletionReceipt, Source
@@ -122,11 +123,6 @@ class ReceiptOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-@extend_schema_serializer(component_name="ErrorDetail")
-class DetailSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-
-
 class SourceDetailApi(APIView):
     """One import: status, progress and report (GET); delete it, with a receipt (DELETE)."""
 
@@ -140,9 +136,9 @@ class SourceDetailApi(APIView):
         request=None,
         responses={
             200: ReceiptOutputSerializer,
-            404: OpenApiResponse(DetailSerializer, description="Not one of your imports."),
+            404: OpenApiResponse(ErrorSerializer, description="Not one of your imports."),
             409: OpenApiResponse(
-                DetailSerializer, description="It, or another of your imports, is running."
+                ErrorSerializer, description="It, or another of your imports, is running."
             ),
         },
     )
@@ -179,7 +175,7 @@ class ReceiptDetailApi(APIView):
     @extend_schema(
         responses={
             200: ReceiptOutputSerializer,
-            404: OpenApiResponse(DetailSerializer, description="Not one of your receipts."),
+            404: OpenApiResponse(ErrorSerializer, description="Not one of your receipts."),
         }
     )
     def get(self, request: Request, receipt_id: int) -> Response:

@@ -1,6 +1,6 @@
 """The base of the handover's API views: named errors become 400/403/409 with a ``detail``."""
 
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,12 +12,6 @@ from handover.errors import (
     HandoverError,
     InvalidTransitionError,
 )
-
-
-class DetailSerializer(serializers.Serializer):
-    """An error answer: one sentence a person can read."""
-
-    detail = serializers.CharField()
 
 
 class HandoverApi(APIView):

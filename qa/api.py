@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api_errors import ErrorSerializer
 from core.pagination import LimitOffsetPagination
 from qa import answers
 from qa.answers import MAX_QUESTION_CHARS, AnswerPermissionError, QuestionError
@@ -29,18 +30,7 @@ from qa.selectors import (
     list_requests_for_user,
 )
 
-
-@extend_schema_serializer(component_name="QaError")
-class DetailSerializer(serializers.Serializer):
-    """An error answer: one sentence a person can read, and per-field messages if any."""
-
-    detail = serializers.CharField()
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), required=False
-    )
-
-
-ERRORS = {400: DetailSerializer, 403: DetailSerializer, 404: DetailSerializer}
+ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}
 
 
 class QaApi(APIView):
@@ -173,7 +163,7 @@ class AskApi(QaApi):
     @extend_schema(
         operation_id="ask",
         request=InputSerializer,
-        responses={200: AnswerSerializer, **ERRORS, 429: DetailSerializer},
+        responses={200: AnswerSerializer, **ERRORS, 429: ErrorSerializer},
     )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
@@ -274,7 +264,7 @@ class RequestAnswerApi(QaApi):
         )
 
     @extend_schema(
-        request=InputSerializer, responses={201: EntrySerializer, 409: DetailSerializer, **ERRORS}
+        request=InputSerializer, responses={201: EntrySerializer, 409: ErrorSerializer, **ERRORS}
     )
     def post(self, request: Request, request_id: int) -> Response:
         knowledge_request = get_request_for_user(request_id=request_id, user=request.user)

@@ -10,9 +10,10 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api_errors import ErrorSerializer
 from core.pagination import PAGINATION_PARAMETERS, paginate, paginated
 from core.selectors import find_user_by_username
-from handover.api_base import DetailSerializer, HandoverApi
+from handover.api_base import HandoverApi
 from handover.cases import selectors, services
 from handover.models import HandoverCase
 
@@ -102,7 +103,7 @@ class CaseListApi(HandoverApi):
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: CaseDetailOutputSerializer, 403: DetailSerializer},
+        responses={201: CaseDetailOutputSerializer, 403: ErrorSerializer},
     )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
@@ -157,8 +158,8 @@ class CaseTransitionApi(HandoverApi):
         request=InputSerializer,
         responses={
             200: CaseDetailOutputSerializer,
-            403: DetailSerializer,
-            409: DetailSerializer,
+            403: ErrorSerializer,
+            409: ErrorSerializer,
         },
     )
     def post(self, request: Request, case_id: int) -> Response:

@@ -9,7 +9,8 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from handover.api_base import DetailSerializer, HandoverApi
+from core.api_errors import ErrorSerializer
+from handover.api_base import HandoverApi
 from handover.cases.selectors import get_own_case_for_subject
 from handover.consent import selectors, services
 from handover.models import ConsentGrant, HandoverCase, PurgeJob, Purpose
@@ -81,7 +82,7 @@ class ConsentApi(HandoverApi):
 
     @extend_schema(
         request=InputSerializer,
-        responses={200: ChoicesSerializer, 403: DetailSerializer},
+        responses={200: ChoicesSerializer, 403: ErrorSerializer},
     )
     def put(self, request: Request, case_id: int) -> Response:
         case = _subject_case(request, case_id)
@@ -153,7 +154,7 @@ class ConsentWithdrawApi(HandoverApi):
 
     @extend_schema(
         request=InputSerializer,
-        responses={202: PurgeJobSerializer, 200: DetailSerializer, 403: DetailSerializer},
+        responses={202: PurgeJobSerializer, 200: ErrorSerializer, 403: ErrorSerializer},
     )
     def post(self, request: Request, case_id: int) -> Response:
         case = _subject_case(request, case_id)

@@ -9,7 +9,8 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from handover.api_base import DetailSerializer, HandoverApi
+from core.api_errors import ErrorSerializer
+from handover.api_base import HandoverApi
 from handover.cases.selectors import get_case_for_user, is_subject_of
 from handover.drafting import runs, selectors, topics
 from handover.models import DraftRun, DraftTopic
@@ -116,7 +117,7 @@ class DraftRunListApi(DraftApi):
 
     @extend_schema(
         operation_id="handover_case_drafts_list",
-        responses={200: RunListOutputSerializer, 404: DetailSerializer},
+        responses={200: RunListOutputSerializer, 404: ErrorSerializer},
     )
     def get(self, request: Request, case_id: int) -> Response:
         case = get_case_for_user(case_id=case_id, user=request.user)
@@ -129,9 +130,9 @@ class DraftRunListApi(DraftApi):
         request=None,
         responses={
             201: RunOutputSerializer,
-            403: DetailSerializer,
-            404: DetailSerializer,
-            409: DetailSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+            409: ErrorSerializer,
         },
     )
     def post(self, request: Request, case_id: int) -> Response:
@@ -143,7 +144,7 @@ class DraftRunListApi(DraftApi):
 class DraftRunDetailApi(DraftApi):
     """One run's progress."""
 
-    @extend_schema(responses={200: RunOutputSerializer, 404: DetailSerializer})
+    @extend_schema(responses={200: RunOutputSerializer, 404: ErrorSerializer})
     def get(self, request: Request, run_id: int) -> Response:
         run = selectors.get_run_for_user(run_id=run_id, user=request.user)
         return Response(run_data(run, request.user))
@@ -156,9 +157,9 @@ class DraftRunCancelApi(DraftApi):
         request=None,
         responses={
             200: RunOutputSerializer,
-            403: DetailSerializer,
-            404: DetailSerializer,
-            409: DetailSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+            409: ErrorSerializer,
         },
     )
     def post(self, request: Request, run_id: int) -> Response:
@@ -170,7 +171,7 @@ class DraftRunCancelApi(DraftApi):
 class DraftTopicListApi(DraftApi):
     """The run's topics and their threads (the subject only)."""
 
-    @extend_schema(responses={200: TopicListOutputSerializer, 404: DetailSerializer})
+    @extend_schema(responses={200: TopicListOutputSerializer, 404: ErrorSerializer})
     def get(self, request: Request, run_id: int) -> Response:
         run = selectors.get_own_run_for_subject(run_id=run_id, user=request.user)
         return Response({"results": [topic_data(t) for t in selectors.list_topics(run=run)]})
@@ -190,7 +191,7 @@ class DraftTopicRenameApi(DraftApi):
 
     @extend_schema(
         request=InputSerializer,
-        responses={200: TopicOutputSerializer, 404: DetailSerializer},
+        responses={200: TopicOutputSerializer, 404: ErrorSerializer},
     )
     def post(self, request: Request, run_id: int, topic_id: int) -> Response:
         run = selectors.get_own_run_for_subject(run_id=run_id, user=request.user)
@@ -216,7 +217,7 @@ class DraftTopicMergeApi(DraftApi):
 
     @extend_schema(
         request=InputSerializer,
-        responses={200: TopicOutputSerializer, 404: DetailSerializer},
+        responses={200: TopicOutputSerializer, 404: ErrorSerializer},
     )
     def post(self, request: Request, run_id: int) -> Response:
         run = selectors.get_own_run_for_subject(run_id=run_id, user=request.user)
@@ -246,7 +247,7 @@ class DraftTopicMoveApi(DraftApi):
 
     @extend_schema(
         request=InputSerializer,
-        responses={200: TopicOutputSerializer, 404: DetailSerializer},
+        responses={200: TopicOutputSerializer, 404: ErrorSerializer},
     )
     def post(self, request: Request, run_id: int) -> Response:
         run = selectors.get_own_run_for_subject(run_id=run_id, user=request.user)

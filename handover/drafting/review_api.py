@@ -13,14 +13,15 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from handover.api_base import DetailSerializer, HandoverApi
+from core.api_errors import ErrorSerializer
+from handover.api_base import HandoverApi
 from handover.cases.selectors import get_case_for_user
 from handover.drafting import generation, interview, review
 from handover.drafting import review_selectors as selectors
 from handover.drafting.review_selectors import Draft, SectionView
 from handover.models import DraftSection, DraftSentence, InterviewQuestion
 
-ERRORS = {400: DetailSerializer, 403: DetailSerializer, 404: DetailSerializer}
+ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}
 
 
 @extend_schema_serializer(component_name="DraftCompleteness")
@@ -137,7 +138,7 @@ def _section_data(request: Request, section: DraftSection) -> dict:
 class DraftApi(HandoverApi):
     """The case's current draft: sections for the subject and successors, numbers for all."""
 
-    @extend_schema(responses={200: DraftSerializer, 404: DetailSerializer})
+    @extend_schema(responses={200: DraftSerializer, 404: ErrorSerializer})
     def get(self, request: Request, case_id: int) -> Response:
         case = get_case_for_user(case_id=case_id, user=request.user)
         draft = selectors.get_draft_for_user(case=case, user=request.user)
@@ -209,9 +210,7 @@ class SectionRewriteApi(HandoverApi):
     anyone but the subject, 409 without the external-processor consent.
     """
 
-    @extend_schema(
-        request=None, responses={202: SectionSerializer, **ERRORS, 409: DetailSerializer}
-    )
+    @extend_schema(request=None, responses={202: SectionSerializer, **ERRORS, 409: ErrorSerializer})
     def post(self, request: Request, section_id: int) -> Response:
         section = selectors.get_section_for_user(section_id=section_id, user=request.user)
         generation.request_section_rewrite(section=section, by=request.user)
@@ -243,7 +242,7 @@ class InterviewApi(HandoverApi):
     class InputSerializer(serializers.Serializer):
         text = serializers.CharField(max_length=interview.MAX_QUESTION_LENGTH)
 
-    @extend_schema(responses={200: QuestionSerializer(many=True), 404: DetailSerializer})
+    @extend_schema(responses={200: QuestionSerializer(many=True), 404: ErrorSerializer})
     def get(self, request: Request, case_id: int) -> Response:
         view = selectors.get_interview_for_user(case_id=case_id, user=request.user)
         questions = [question for question, _prompt in view.questions]

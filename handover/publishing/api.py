@@ -11,7 +11,8 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from handover.api_base import DetailSerializer, HandoverApi
+from core.api_errors import ErrorSerializer
+from handover.api_base import HandoverApi
 from handover.cases.selectors import SUBJECT, SUCCESSOR, case_roles, get_case_for_user
 from handover.errors import CasePermissionError
 from handover.publishing import selectors, services
@@ -44,7 +45,7 @@ class ReassignmentSerializer(serializers.Serializer):
     applied_at = serializers.DateTimeField(allow_null=True)
 
 
-ERRORS = {400: DetailSerializer, 403: DetailSerializer, 404: DetailSerializer}
+ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}
 
 
 class PublishCaseApi(HandoverApi):
@@ -52,7 +53,7 @@ class PublishCaseApi(HandoverApi):
 
     @extend_schema(
         request=None,
-        responses={200: PublishedPageSerializer(many=True), 409: DetailSerializer, **ERRORS},
+        responses={200: PublishedPageSerializer(many=True), 409: ErrorSerializer, **ERRORS},
     )
     def post(self, request: Request, case_id: int) -> Response:
         case = get_case_for_user(case_id=case_id, user=request.user)
@@ -65,7 +66,7 @@ class PublishCaseApi(HandoverApi):
 class PublishedPageListApi(HandoverApi):
     """The wiki pages the case published, its handover page first."""
 
-    @extend_schema(responses={200: PublishedPageSerializer(many=True), 404: DetailSerializer})
+    @extend_schema(responses={200: PublishedPageSerializer(many=True), 404: ErrorSerializer})
     def get(self, request: Request, case_id: int) -> Response:
         case = get_case_for_user(case_id=case_id, user=request.user)
         rows = selectors.list_published_pages(case=case)
@@ -83,7 +84,7 @@ def _party_case(request: Request, case_id: int):  # noqa: ANN202
 class PageReassignmentListApi(HandoverApi):
     """The subject's own wiki pages proposed to pass to the successors (proposed on first read)."""
 
-    @extend_schema(responses={200: ReassignmentSerializer(many=True), 404: DetailSerializer})
+    @extend_schema(responses={200: ReassignmentSerializer(many=True), 404: ErrorSerializer})
     def get(self, request: Request, case_id: int) -> Response:
         case, _roles = _party_case(request, case_id)
         items = services.propose_page_reassignments(case=case, by=request.user)

@@ -12,7 +12,8 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from handover.api_base import DetailSerializer, HandoverApi
+from core.api_errors import ErrorSerializer
+from handover.api_base import HandoverApi
 from handover.models import DataExport
 from handover.rights import selectors, services
 from handover.rights.http import data_export_response
@@ -87,7 +88,7 @@ class DataExportCreateApi(HandoverApi):
         responses={
             202: DataExportOutputSerializer,
             409: OpenApiResponse(
-                DetailSerializer, description="Your previous export is still being prepared."
+                ErrorSerializer, description="Your previous export is still being prepared."
             ),
         },
     )
@@ -110,7 +111,7 @@ class DataExportDetailApi(HandoverApi):
         operation_id="handover_exports_retrieve",
         responses={
             200: DataExportOutputSerializer,
-            404: OpenApiResponse(DetailSerializer, description="Not one of your exports."),
+            404: OpenApiResponse(ErrorSerializer, description="Not one of your exports."),
         },
     )
     def get(self, request: Request, export_id: int) -> Response:
@@ -129,9 +130,9 @@ class DataExportDownloadApi(HandoverApi):
                 description="A zip: one JSON file per kind of data, and manifest.json.",
             ),
             404: OpenApiResponse(
-                DetailSerializer, description="Not one of your exports, or its file is gone."
+                ErrorSerializer, description="Not one of your exports, or its file is gone."
             ),
-            409: OpenApiResponse(DetailSerializer, description="The export is not ready."),
+            409: OpenApiResponse(ErrorSerializer, description="The export is not ready."),
         },
     )
     def get(self, request: Request, export_id: int) -> Response | FileResponse:
