@@ -13,6 +13,8 @@ TACIT_RUN_DIR="$(cd "$TACIT_RUN_DIR" && pwd)"
 export TACIT_ROOT TACIT_BIN TACIT_RUN_DIR
 export PORT="${PORT:-8000}" BIND="${BIND:-127.0.0.1}"
 export WEB_WORKERS="${WEB_WORKERS:-2}" WEB_THREADS="${WEB_THREADS:-4}"
+# Links that leave the site (bot and assistant citations) point here unless set.
+export TACIT_SITE_URL="${TACIT_SITE_URL:-http://$BIND:$PORT}"
 export WORKER_CONCURRENCY="${WORKER_CONCURRENCY:-2}"
 export PYTHONUNBUFFERED=1
 for name in PORT WEB_WORKERS WEB_THREADS WORKER_CONCURRENCY; do
