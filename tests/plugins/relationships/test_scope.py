@@ -51,13 +51,20 @@ def test_personality_labels_are_found_as_written() -> None:
     assert personality_labels("intj in lower case is not a label") == []
 
 
-@pytest.mark.parametrize("url", ["/people/me/", "/people/{subject}/"])
+@pytest.mark.parametrize(
+    ("url", "forms"),
+    [("/people/me/", 2), ("/people/{subject}/", 1), ("/people/notes/{note}/edit/", 1)],
+)
 def test_every_form_says_what_does_not_belong_there(
-    url, team, subject, teammate, client_for
-) -> None:  # noqa: ANN001
-    html = client_for(teammate).get(url.format(subject=subject.pk)).content.decode()
-    assert HINT in html
-    assert html.count(HINT) == (2 if url == "/people/me/" else 1)  # manual and topic forms
+    url,
+    forms,
+    subject,
+    teammate,
+    note,
+    client_for,  # noqa: ANN001
+) -> None:
+    html = client_for(teammate).get(url.format(subject=subject.pk, note=note.pk)).content.decode()
+    assert html.count(HINT) == forms  # /people/me/: the manual and the topic forms
 
 
 def test_a_note_out_of_scope_is_saved_only_once_confirmed(

@@ -206,3 +206,25 @@ def test_my_manual_is_written_by_me_and_read_by_teammates(
     client_for(teammate).post("/people/me/", {"how_to_ask": "Call me"})
     assert "Call me" not in client_for(outsider).get("/people/me/").content.decode()
     assert "Call me" not in client_for(teammate).get(f"/people/{subject.pk}/").content.decode()
+
+
+@pytest.mark.parametrize("url", ["/people/me/", "/people/notes/{note}/edit/"])
+def test_forms_refuse_other_methods(url, subject, note, client_for) -> None:  # noqa: ANN001
+    url = url.format(note=note.pk)
+    assert client_for(subject).put(url).status_code == 405
+    assert client_for(subject).delete(url).status_code == 405
+
+
+def test_an_htmx_veto_by_anyone_else_is_refused(team, teammate, note, client_for, htmx) -> None:  # noqa: ANN001
+    response = client_for(teammate).post(f"/people/notes/{note.pk}/veto/", **htmx)
+    assert response.status_code == 403
+    note.refresh_from_db()
+    assert not note.is_vetoed
+
+
+def test_a_topic_and_a_note_for_a_missing_id_are_404(subject, client_for) -> None:  # noqa: ANN001
+    client = client_for(subject)
+    assert client.get("/people/999999/").status_code == 404
+    assert client.post("/people/999999/notes/", {"text": "x"}).status_code == 404
+    assert client.post("/people/me/topics/999999/remove/").status_code == 404
+    assert client.post("/people/notes/999999/veto/").status_code == 404
