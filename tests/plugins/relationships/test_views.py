@@ -25,9 +25,15 @@ def test_every_signed_in_persona_gets_the_map_and_their_own_manual(
     team,
     client_for,  # noqa: ANN001
 ) -> None:
-    client = client_for(_user(request, persona))
+    user = _user(request, persona)
+    client = client_for(user)
     assert client.get("/people/").status_code == 200
     assert client.get("/people/me/").status_code == 200
+    # Each writes only their own manual and topics, whatever their role.
+    assert client.post("/people/me/topics/", {"topic": "Billing"}).status_code == 302
+    assert client.post("/people/me/", {"hours": "9-17"}).status_code == 302
+    assert list(AskMeTopic.objects.values_list("user", flat=True)) == [user.pk]
+    assert user.working_manual.hours == "9-17"
 
 
 @pytest.mark.parametrize("url", ["/people/", "/people/me/", "/people/1/", "/people/notes/1/edit/"])
