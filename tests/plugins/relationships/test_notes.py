@@ -113,3 +113,19 @@ def test_writes_are_audited_without_the_text(team, subject, teammate, note) -> N
     for event in events:
         assert "billing" not in str(event.details) + str(event.personal)
         assert "Secret" not in str(event.details) + str(event.personal)
+
+
+def test_manual_and_topic_writes_are_audited_without_the_text(subject) -> None:  # noqa: ANN001
+    services.save_working_manual(user=subject, how_to_ask="Slack me", hours="", glad_to_help="")
+    topic = services.add_ask_me_topic(user=subject, topic="Billing")
+    services.add_ask_me_topic(user=subject, topic="billing")  # already listed: no new row
+    services.remove_ask_me_topic(topic=topic, by=subject)
+    events = AuditEvent.objects.filter(scope=f"user:{subject.pk}").order_by("sequence")
+    assert [e.action for e in events] == [
+        "relationships.manual_saved",
+        "relationships.topic_added",
+        "relationships.topic_removed",
+    ]
+    assert all(e.actor == subject for e in events)
+    text = " ".join(str(e.details) + str(e.personal) for e in events)
+    assert "Slack" not in text and "Billing" not in text
