@@ -40,11 +40,12 @@ NOTE_EDIT = "plugins/relationships/note_edit.html"
 def people_map(request: HttpRequest) -> HttpResponse:
     """Who to ask about what, searchable by topic; only people who put themselves on it."""
     form = MapSearchForm(request.GET)
-    query = form.cleaned_data["q"] if form.is_valid() else ""
+    valid = form.is_valid()
+    query = form.cleaned_data["q"] if valid else ""
     context = {
         "form": form,
         "query": query,
-        "entries": selectors.search_ask_me_map(user=request.user, query=query),
+        "entries": selectors.search_ask_me_map(user=request.user, query=query) if valid else [],
     }
     template = f"{MAP}#map-results" if request.htmx else MAP
     return render(request, template, context)

@@ -153,3 +153,11 @@ def test_the_map_costs_the_same_queries_for_more_people(team, subject, client_fo
         html = _listed(client)
     assert html.count('class="map-entry"') == 5
     assert len(many) == len(few)
+
+
+def test_a_too_long_search_says_so_and_lists_no_one(team, subject, teammate, client_for) -> None:  # noqa: ANN001
+    services.add_ask_me_topic(user=subject, topic="Billing")
+    response = client_for(teammate).get("/people/", {"q": "x" * 81})
+    html = response.content.decode()
+    assert response.status_code == 200 and 'class="field-error"' in html
+    assert f'data-person="{subject.pk}"' not in html
