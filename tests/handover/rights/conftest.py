@@ -19,6 +19,9 @@ from handover.models import (
     Source,
 )
 from handover.privacy import services as privacy_services
+from handover.rights.selectors import HELD_KINDS
+from plugins.manager import plugin_person_exports
+from plugins.types import PersonRef
 from tests.handover.conftest import import_export
 from wiki import services as wiki_services
 
@@ -99,3 +102,12 @@ def held_world(  # noqa: ANN201
         case=case,
         other_case=other_case,
     )
+
+
+def export_kinds(user) -> list[str]:  # noqa: ANN001
+    """Every kind a data export of ``user`` holds, in the manifest's order: Tacit's own
+    (``HELD_KINDS``), then what each configured plugin keeps about them
+    (``tacit_person_export``, as ``plugin:<plugin>:<kind>``; tests/plugins test those)."""
+    person = PersonRef(user_id=user.pk, username=user.get_username())
+    plugins = [f"plugin:{name}:{section.kind}" for name, section in plugin_person_exports(person)]
+    return [*HELD_KINDS, *plugins]

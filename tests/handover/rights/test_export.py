@@ -17,6 +17,7 @@ from handover.models import DataExport, Message
 from handover.rights import export as export_build
 from handover.rights import services
 from handover.rights.selectors import HELD_KINDS, list_held_data
+from tests.handover.rights.conftest import export_kinds
 
 pytestmark = pytest.mark.django_db
 
@@ -51,13 +52,15 @@ def test_the_zip_holds_every_kind_with_matching_digests(held_world, subject) -> 
     assert path.name == f"tacit-data-export-{export.pk}.zip"
     assert path.stat().st_size == export.size_bytes
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
-    assert export.kinds_done == export.kinds_total == len(HELD_KINDS) and export.percent_done == 100
+    kinds = export_kinds(subject)
+    assert export.kinds_done == export.kinds_total == len(kinds) and export.percent_done == 100
 
     manifest, files = _read_zip(path.read_bytes())
     assert manifest["format_version"] == export_build.FORMAT_VERSION
     assert manifest["generated_at"] and manifest["user_id"] == subject.pk
-    assert list(manifest["kinds"]) == list(HELD_KINDS)
-    assert sorted(files) == sorted(f"{kind}.json" for kind in HELD_KINDS)
+    assert list(manifest["kinds"]) == kinds
+    plugin_files = [manifest["kinds"][kind]["file"] for kind in kinds[len(HELD_KINDS) :]]
+    assert sorted(files) == sorted([*(f"{kind}.json" for kind in HELD_KINDS), *plugin_files])
     for kind, entry in manifest["kinds"].items():
         data = files[entry["file"]]
         assert hashlib.sha256(data).hexdigest() == entry["sha256"], kind
@@ -67,7 +70,7 @@ def test_the_zip_holds_every_kind_with_matching_digests(held_world, subject) -> 
     per_kind: dict[str, int] = {}
     for item in list_held_data(user=subject):
         per_kind[item.kind] = per_kind.get(item.kind, 0) + item.count
-    assert {kind: entry["count"] for kind, entry in manifest["kinds"].items()} == per_kind
+    assert {kind: manifest["kinds"][kind]["count"] for kind in HELD_KINDS} == per_kind
 
 
 def test_it_holds_the_persons_own_data_in_full(held_world, subject) -> None:  # noqa: ANN001
@@ -128,7 +131,7 @@ def test_it_holds_the_persons_own_data_in_full(held_world, subject) -> None:  # 
 def test_an_empty_person_gets_every_kind_too(outsider) -> None:  # noqa: ANN001
     export = _built(outsider)
     manifest, files = _read_zip(Path(export.path).read_bytes())
-    assert list(manifest["kinds"]) == list(HELD_KINDS)
+    assert list(manifest["kinds"]) == export_kinds(outsider)
     assert json.loads(files["messages.json"]) == []
     assert manifest["kinds"]["data_exports"]["count"] == 1
 
@@ -141,7 +144,7 @@ def test_request_and_completion_are_audited_without_personal_details(subject) ->
     completed = AuditEvent.objects.get(action="export.completed")
     assert completed.actor is None and completed.scope == f"user:{subject.pk}"
     assert set(completed.details) == {"kinds", "rows", "size_bytes"}
-    assert completed.details["kinds"] == len(HELD_KINDS) and completed.personal == {}
+    assert completed.details["kinds"] == len(export_kinds(subject)) and completed.personal == {}
 
 
 def test_a_second_request_is_refused_while_one_is_pending_or_running(subject, outsider) -> None:  # noqa: ANN001
@@ -308,7 +311,7 @@ def test_the_person_asks_watches_and_downloads(client_for, subject) -> None:  # 
     )
     assert download["X-Content-Type-Options"] == "nosniff"
     manifest, _files = _read_zip(b"".join(download.streaming_content))
-    assert list(manifest["kinds"]) == list(HELD_KINDS)
+    assert list(manifest["kinds"]) == export_kinds(subject)
     listed = client.get("/handover/exports/").content.decode()
     assert f'href="/handover/exports/{export.pk}/download/"' in listed
 
@@ -407,7 +410,7 @@ def test_the_api_requests_reports_and_downloads(client_for, subject) -> None:  #
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
     assert "attachment" in response["Content-Disposition"]
     manifest, _files = _read_zip(b"".join(response.streaming_content))
-    assert list(manifest["kinds"]) == list(HELD_KINDS)
+    assert list(manifest["kinds"]) == export_kinds(subject)
 
 
 def test_the_api_answers_anonymous_with_401(client_for, subject) -> None:  # noqa: ANN001
