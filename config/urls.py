@@ -34,6 +34,7 @@ urlpatterns = [
     path("handover/", include("handover.urls")),
     path("ask/", include("qa.urls")),
     path("bots/", include("qa.bots.urls")),
+    path("rhythms/", include("plugins.rhythms.urls")),
     # The assistant server; config.asgi serves it before Django sees the request.
     path("mcp", mcp_views.served_elsewhere, name="mcp"),
     path("", include("core.urls")),
