@@ -37,8 +37,8 @@ def heatmap_svg(heatmap: Heatmap, *, title: str) -> SafeString:
     pattern_id = f"rhythms-hatch-{heatmap.key}"
     hours = format_html_join(
         "",
-        '<text x="{}" y="14" class="rhythms-axis">{:02d}</text>',
-        ((LEFT + hour * (CELL + GAP), hour) for hour in range(0, 24, 3)),
+        '<text x="{}" y="14" class="rhythms-axis">{}</text>',
+        ((LEFT + hour * (CELL + GAP), f"{hour:02d}") for hour in range(0, 24, 3)),
     )
     rows = []
     for index, row in enumerate(heatmap.rows):
