@@ -23,6 +23,7 @@ pytestmark = pytest.mark.django_db
 TEAM_URL = "/rhythms/delivery/"
 EDIT_URL = "/rhythms/delivery/agreements/"
 HTMX = {"HX-Request": "true"}
+API_URL = "/api/rhythms/teams/delivery/"
 
 
 def _cell(rhythms, slot):  # noqa: ANN001, ANN202
@@ -159,6 +160,17 @@ def test_no_page_or_log_line_holds_a_per_person_figure(
     with caplog.at_level("DEBUG"):
         for name, user in everyone.items():
             client = client_for(user)
+            answer = client.get(API_URL)
+            if answer.status_code == 200:
+                text = answer.content.decode()
+                assert not pattern.search(text) and not members.search(text), name
+                data = answer.json()
+                assert set(data) == {
+                    "team", "name", "min_group", "enough_people", "timezone",
+                    "working_agreements", "messages", "wiki_edits", "responses", "cadences",
+                }  # fmt: skip
+                assert len(data["responses"]) == 4 and len(data["messages"]["cells"]) == 7
+                seen += 1
             responses = [
                 client.get("/rhythms/"),
                 client.get(TEAM_URL),
@@ -308,3 +320,32 @@ def test_a_withdrawal_runs_the_plugins_purge_step_and_leaves_nothing(personas_in
     done = consent.run_purge_job(job_id=job.pk)
     assert done.status == PurgeJob.Status.DONE
     assert done.results["plugins"]["count"] == 0  # nothing derived is kept
+
+
+# --- The API -----------------------------------------------------------------------------------
+
+
+def test_the_api_answers_members_alike_and_nobody_else(everyone, client_for) -> None:  # noqa: ANN001
+    answers = [client_for(everyone[name]).get(API_URL) for name in ("manager", "teammate", "hr")]
+    assert all(answer.status_code == 200 for answer in answers)
+    assert answers[0].json() == answers[1].json() == answers[2].json()
+    data = answers[0].json()
+    day, hour = SHARED_SLOT
+    assert data["min_group"] == 5 and data["enough_people"] is True
+    assert data["messages"]["cells"][day][hour] > 0
+    values = [value for row in data["messages"]["cells"] for value in row]
+    assert None in values and 0 not in values  # suppressed is null, never 0
+    for name in ("outsider", "operator", "root"):
+        assert client_for(everyone[name]).get(API_URL).status_code == 404
+    assert client_for(None).get(API_URL).status_code == 401
+    assert client_for(everyone["teammate"]).post(API_URL).status_code == 405
+
+
+def test_the_api_forgets_a_withdrawn_person_at_once(personas_in, everyone, client_for) -> None:  # noqa: ANN001
+    client = client_for(everyone["teammate"])
+    assert client.get(API_URL).json()["enough_people"] is True
+    _withdraw(personas_in, index=2)
+    data = client.get(API_URL).json()
+    assert data["enough_people"] is False
+    assert {value for row in data["messages"]["cells"] for value in row} == {None}
+    assert all(bucket["count"] is None for bucket in data["responses"])
