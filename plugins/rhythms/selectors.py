@@ -149,10 +149,15 @@ class TeamRhythms:
     cadences: tuple[Cadence, ...]
 
 
-# One consented message, reduced to what the aggregation needs. ``person`` is the id of the
-# consenting subject whose grant covers it: counted for the threshold, never shown.
 @dataclass(frozen=True)
-class _Row:
+class MessageRow:
+    """One consented message, reduced to what the aggregation needs.
+
+    ``person`` is the id of the consenting subject whose grant covers it (counted for the
+    threshold, never shown); ``own``: they wrote it; ``author`` a label to tell authors
+    apart within a case (a pseudonym), never shown; ``group`` the thread or flat channel.
+    """
+
     person: int
     sent_at: datetime
     group: tuple[str, int]
@@ -169,8 +174,8 @@ def consenting_cases(*, team: Team, now: datetime | None = None) -> list[Handove
     return list(HandoverCase.objects.filter(pk__in=live.values("case_id")).order_by("pk"))
 
 
-def _rows(cases: Iterable[HandoverCase], now: datetime) -> list[_Row]:
-    rows: list[_Row] = []
+def _rows(cases: Iterable[HandoverCase], now: datetime) -> list[MessageRow]:
+    rows: list[MessageRow] = []
     for case in cases:
         messages = (
             consented_messages(purpose=Purpose.RHYTHMS, case=case, now=now)
@@ -191,7 +196,7 @@ def _rows(cases: Iterable[HandoverCase], now: datetime) -> list[_Row]:
             # A thread with replies is its own conversation; flat channels answer in line.
             group = ("thread", thread) if per_thread[thread] > 1 else ("conversation", conversation)
             rows.append(
-                _Row(
+                MessageRow(
                     person=case.subject_id,
                     sent_at=sent_at,
                     group=group,
@@ -237,10 +242,10 @@ _BUCKETS: tuple[tuple[str, Promise, timedelta], ...] = (
 )
 
 
-def _responses(rows: list[_Row], threshold: int) -> tuple[Bucket, ...]:
+def response_buckets(rows: list[MessageRow], threshold: int) -> tuple[Bucket, ...]:
     counts: Counter[str] = Counter()
     people: dict[str, set[int]] = defaultdict(set)
-    groups: dict[tuple[int, tuple[str, int]], list[_Row]] = defaultdict(list)
+    groups: dict[tuple[int, tuple[str, int]], list[MessageRow]] = defaultdict(list)
     for row in rows:
         groups[(row.person, row.group)].append(row)
     for found in groups.values():
@@ -306,7 +311,7 @@ def _part_of_day(hour: int) -> Promise:
     return _("night")
 
 
-def _cadence_statement(matches: list[_Row], threshold: int) -> str:
+def _cadence_statement(matches: list[MessageRow], threshold: int) -> str:
     """When the team's mentions fall: a usual weekday and time, a regular interval."""
     parts: list[str] = []
     days: dict[date, set[int]] = defaultdict(set)
@@ -346,14 +351,37 @@ def _cadence_statement(matches: list[_Row], threshold: int) -> str:
     return ", ".join(str(part) for part in parts)
 
 
-def _cadences(rows: list[_Row], threshold: int) -> tuple[Cadence, ...]:
+def detect_cadences(
+    rows: list[MessageRow], threshold: int, heatmap: Heatmap | None = None
+) -> tuple[Cadence, ...]:
     found = []
     for key, label, pattern in _CADENCES:
         matches = [row for row in rows if row.own and pattern.search(row.text)]
         people = {row.person for row in matches}
         statement = _cadence_statement(matches, threshold) if len(people) >= threshold else None
         found.append(Cadence(key=key, label=str(label), statement=statement))
+    if heatmap is not None:
+        found.append(_daily_hour(heatmap))
     return tuple(found)
+
+
+def _daily_hour(heatmap: Heatmap) -> Cadence:
+    """From timestamps alone: an hour of the (already thresholded) heatmap that is busy on
+    most weekdays, as a daily stand-up or start of the day would be."""
+    weekdays = heatmap.rows[:5]
+    shown = [row for row in weekdays if any(not cell.suppressed for cell in row.cells)]
+    label = str(_("A busy hour every weekday"))
+    if not shown:
+        return Cadence(key="daily_hour", label=label, statement=None)
+    days_per_hour = Counter(
+        cell.hour for row in weekdays for cell in row.cells if not cell.suppressed
+    )
+    hour, days = max(days_per_hour.items(), key=lambda item: (item[1], -item[0]))
+    if days >= 4:
+        statement = _("around %(hour)s on most weekdays") % {"hour": f"{hour:02d}:00"}
+    else:
+        statement = _("no hour stands out on most weekdays")
+    return Cadence(key="daily_hour", label=label, statement=str(statement))
 
 
 # --- The whole page --------------------------------------------------------------------------
@@ -372,6 +400,7 @@ def get_team_rhythms(*, team: Team, now: datetime | None = None) -> TeamRhythms:
     people = {case.subject_id for case in cases}
     rows = _rows(cases, now)
     own = [(row.person, row.sent_at) for row in rows if row.own]
+    messages = _heatmap("messages", own, threshold)
     edits = Revision.objects.filter(
         page__space__team=team, author_id__in=people, page__deleted_at__isnull=True
     ).values_list("author_id", "created_at")
@@ -379,8 +408,8 @@ def get_team_rhythms(*, team: Team, now: datetime | None = None) -> TeamRhythms:
         min_group=threshold,
         enough_people=len(people) >= threshold,
         timezone_name=timezone.get_current_timezone_name(),
-        messages=_heatmap("messages", own, threshold),
+        messages=messages,
         wiki=_heatmap("wiki", edits, threshold),
-        responses=_responses(rows, threshold),
-        cadences=_cadences(rows, threshold),
+        responses=response_buckets(rows, threshold),
+        cadences=detect_cadences(rows, threshold, messages),
     )
