@@ -176,11 +176,14 @@ def consenting_cases(*, team: Team, now: datetime | None = None) -> list[Handove
 
 def _rows(cases: Iterable[HandoverCase], now: datetime) -> list[MessageRow]:
     rows: list[MessageRow] = []
+    # A person with two cases in the team (one reopened) shares the same imported messages.
+    seen: set[tuple[int, int]] = set()
     for case in cases:
         messages = (
             consented_messages(purpose=Purpose.RHYTHMS, case=case, now=now)
             .filter(message__kind=Message.Kind.MESSAGE)
             .values_list(
+                "message_id",
                 "message__sent_at",
                 "message__conversation_id",
                 "message__thread_id",
@@ -190,9 +193,10 @@ def _rows(cases: Iterable[HandoverCase], now: datetime) -> list[MessageRow]:
                 "subject_line",
             )
         )
-        found = list(messages)
-        per_thread = Counter(thread for _s, _c, thread, *_rest in found)
-        for sent_at, conversation, thread, own, author, text, subject_line in found:
+        found = [row for row in messages if (case.subject_id, row[0]) not in seen]
+        seen.update((case.subject_id, row[0]) for row in found)
+        per_thread = Counter(row[3] for row in found)
+        for _id, sent_at, conversation, thread, own, author, text, subject_line in found:
             # A thread with replies is its own conversation; flat channels answer in line.
             group = ("thread", thread) if per_thread[thread] > 1 else ("conversation", conversation)
             rows.append(

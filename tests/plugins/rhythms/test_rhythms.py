@@ -16,7 +16,7 @@ from handover.models import Purpose
 from plugins.rhythms import checks
 from plugins.rhythms.models import WorkingAgreement
 from plugins.rhythms.selectors import get_team_rhythms, min_group
-from tests.plugins.rhythms.conftest import SHARED_SLOT, main_of, slot_count
+from tests.plugins.rhythms.conftest import SHARED_SLOT, main_of, share_for_rhythms, slot_count
 
 pytestmark = pytest.mark.django_db
 
@@ -349,3 +349,41 @@ def test_the_api_forgets_a_withdrawn_person_at_once(personas_in, everyone, clien
     assert data["enough_people"] is False
     assert {value for row in data["messages"]["cells"] for value in row} == {None}
     assert all(bucket["count"] is None for bucket in data["responses"])
+
+
+def test_a_second_case_of_the_same_person_counts_them_once(rhythm_team) -> None:  # noqa: ANN001
+    from handover.models import HandoverCase
+
+    before = get_team_rhythms(team=rhythm_team.team)
+    first = rhythm_team.cases[0]
+    again = HandoverCase.objects.create(
+        subject=first.subject, team=first.team, last_day=first.last_day, state=first.state
+    )
+    again.subject_people.set(first.subject_people.all())
+    share_for_rhythms(again, first.subject)
+    assert before.messages.shown > 0
+    # Their messages are not counted twice: every figure stays as it was.
+    assert get_team_rhythms(team=rhythm_team.team) == before
+    consent.withdraw_everything(case=first, by=first.subject)
+    assert get_team_rhythms(team=rhythm_team.team) == before  # still consenting in the other
+    consent.withdraw_everything(case=again, by=first.subject)
+    assert not get_team_rhythms(team=rhythm_team.team).enough_people
+
+
+def test_the_page_renders_in_simplified_chinese(everyone, client_for) -> None:  # noqa: ANN001
+    client = client_for(everyone["teammate"])
+    response = client.get(TEAM_URL, headers={"Accept-Language": "zh-hans"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="zh-hans">' in html and "星期一" in html  # Django's own weekday names
+
+
+def test_the_page_costs_a_query_per_consenting_case_at_most(
+    everyone,
+    client_for,
+    django_assert_max_num_queries,  # noqa: ANN001
+) -> None:
+    client = client_for(everyone["teammate"])
+    client.get(TEAM_URL)
+    with django_assert_max_num_queries(8 + 5):
+        assert client.get(TEAM_URL).status_code == 200
