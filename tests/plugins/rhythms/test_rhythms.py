@@ -387,3 +387,32 @@ def test_the_page_costs_a_query_per_consenting_case_at_most(
     client.get(TEAM_URL)
     with django_assert_max_num_queries(8 + 5):
         assert client.get(TEAM_URL).status_code == 200
+
+
+def test_wiki_edits_count_only_consenting_people_and_only_five_or_more(
+    personas_in,
+    teammate,  # noqa: ANN001
+) -> None:
+    from django.utils import timezone
+
+    from wiki import services as wiki
+
+    space = wiki.create_space(
+        name="Delivery docs", key="delivery", by=personas_in.people[0], team=personas_in.team
+    )
+    for index, leaver in enumerate(personas_in.people[:4]):
+        wiki.create_page(space=space, author=leaver, title=f"Notes {index}", body="text")
+    for index in range(3):  # a member without a RHYTHMS grant is never counted
+        wiki.create_page(space=space, author=teammate, title=f"Mine {index}", body="text")
+    now = timezone.localtime()
+    slot = (now.weekday(), now.hour)
+    assert _wiki_cell(personas_in, slot).suppressed
+    wiki.create_page(space=space, author=personas_in.people[4], title="Notes 4", body="text")
+    assert _wiki_cell(personas_in, slot).value == 5
+    _withdraw(personas_in, index=4)
+    assert _wiki_cell(personas_in, slot).suppressed
+
+
+def _wiki_cell(rhythm_team, slot):  # noqa: ANN001, ANN202
+    day, hour = slot
+    return get_team_rhythms(team=rhythm_team.team).wiki.rows[day].cells[hour]
