@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.dates import WEEKDAYS
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from core.models import Team
 from handover.consent.read import consented_messages, live_grant_q
@@ -315,44 +316,65 @@ def _part_of_day(hour: int) -> Promise:
     return _("night")
 
 
-def _cadence_statement(matches: list[MessageRow], threshold: int) -> str:
-    """When the team's mentions fall: a usual weekday and time, a regular interval."""
-    parts: list[str] = []
-    days: dict[date, set[int]] = defaultdict(set)
+def _timing(matches: list[MessageRow], threshold: int) -> tuple[str, str | None]:
+    """The usual weekday and part of day of the mentions, and their regular interval."""
+    days: set[date] = set()
     weekday_people: dict[int, set[int]] = defaultdict(set)
     weekday_days: dict[int, set[date]] = defaultdict(set)
-    hours: dict[int, Counter[int]] = defaultdict(Counter)
+    hour_people: dict[int, dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
     for row in matches:
         local = timezone.localtime(row.sent_at)
-        days[local.date()].add(row.person)
+        days.add(local.date())
         weekday_people[local.weekday()].add(row.person)
         weekday_days[local.weekday()].add(local.date())
-        hours[local.weekday()][local.hour] += 1
-    total_days = len(days)
-    weekdays_used = {day for day in weekday_days if day < 5}
+        hour_people[local.weekday()][local.hour].add(row.person)
+    if not days:
+        return str(_("on no fixed weekday")), None
     usual = max(weekday_days, key=lambda day: (len(weekday_days[day]), -day))
-    share = len(weekday_days[usual]) / total_days
-    # The usual day must be one the whole group shares, not one person's habit.
-    if share >= 0.4 and len(weekday_people[usual]) >= threshold and total_days >= 3:
-        hour = hours[usual].most_common(1)[0][0]
-        parts.append(
-            _("usually on %(weekday)s, in the %(part)s")
-            % {"weekday": WEEKDAYS[usual], "part": _part_of_day(hour)}
-        )
-    elif len(weekdays_used) == 5 and all(
-        len(weekday_people[day]) >= threshold for day in weekdays_used
-    ):
-        parts.append(_("on every weekday"))
+    share = len(weekday_days[usual]) / len(days)
+    workdays = {day for day in weekday_days if day < 5}
+    # The usual day must be one the group shares, not one person's habit.
+    if share >= 0.4 and len(weekday_people[usual]) >= threshold and len(days) >= 3:
+        by_hour = hour_people[usual]
+        hour = max(by_hour, key=lambda hour: (len(by_hour[hour]), -hour))
+        # Translators: "usually on Friday, in the afternoon".
+        when = _("usually on %(weekday)s, in the %(part)s") % {
+            "weekday": WEEKDAYS[usual],
+            "part": _part_of_day(hour),
+        }
+    elif len(workdays) == 5 and all(len(weekday_people[day]) >= threshold for day in workdays):
+        when = _("on every weekday")
     else:
-        parts.append(_("on no fixed weekday"))
+        when = _("on no fixed weekday")
     ordered = sorted(days)
     gaps = [(later - earlier).days for earlier, later in zip(ordered, ordered[1:], strict=False)]
+    interval = None
     if len(gaps) >= 3:
         typical = median(gaps)
         spread = median(abs(gap - typical) for gap in gaps)
         if typical >= 2 and spread <= typical / 3:
-            parts.append(_("roughly every %(days)s days") % {"days": round(typical)})
-    return ", ".join(str(part) for part in parts)
+            count = round(typical)
+            interval = ngettext(
+                "roughly every %(days)s day", "roughly every %(days)s days", count
+            ) % {"days": count}
+    return str(when), interval
+
+
+def _cadence_statement(matches: list[MessageRow], threshold: int) -> str:
+    """When the team's mentions fall, saying only what no single person decides.
+
+    Each part (the usual weekday, the interval) is kept only when it stays the same with
+    any one person's messages left out, so the statement is never one person's habit.
+    """
+    when, interval = _timing(matches, threshold)
+    for person in {row.person for row in matches}:
+        others = [row for row in matches if row.person != person]
+        other_when, other_interval = _timing(others, threshold - 1)
+        if other_when != when:
+            when = str(_("on no fixed weekday"))
+        if other_interval != interval:
+            interval = None
+    return ", ".join(part for part in (when, interval) if part)
 
 
 def detect_cadences(
