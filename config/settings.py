@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "core",
     "plugins",
     "plugins.relationships",
+    "plugins.rhythms",
     "wiki",
     "qa",
     "handover",
@@ -497,11 +498,18 @@ CELERY_BEAT_SCHEDULE["sweep-stale-data-exports"] = {
 
 # Tacit's own plugins (each a Django app under plugins/), always loaded; operators add
 # theirs with TACIT_PLUGINS or a package in the `tacit.plugins` entry-point group.
-TACIT_BUILTIN_PLUGINS: list[str] = ["plugins.relationships.hooks"]
+TACIT_BUILTIN_PLUGINS: list[str] = ["plugins.relationships.hooks", "plugins.rhythms.hooks"]
 TACIT_PLUGINS = env_list("TACIT_PLUGINS", [])
 # Seconds each plugin has to compute its panels for a page; a slower one is left out.
 # 0 runs them in the request's thread without a limit (for debugging a plugin).
 PLUGIN_PANEL_TIMEOUT = env_float("PLUGIN_PANEL_TIMEOUT", 0.5, minimum=0.0, maximum=10.0)
+
+# --- Rhythms (plugins/rhythms) ------------------------------------------------------------------
+
+# The fewest distinct consenting people an aggregate of the team's rhythms is shown for; a
+# heatmap cell, a response-time bucket or a cadence with fewer is shown as suppressed. It
+# may be raised, never set below 5 (a lower value stops start-up).
+RHYTHMS_MIN_GROUP = env_int("RHYTHMS_MIN_GROUP", 5, minimum=5, maximum=1000)
 
 # --- Logging -----------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ api_patterns = [
     path("health/probes/<int:probe_id>/", core_api.ProbeDetailApi.as_view(), name="probe-detail"),
     path("wiki/", include("wiki.api_urls")),
     path("handover/", include("handover.api_urls")),
+    path("rhythms/", include("plugins.rhythms.api_urls")),
     path("ask", qa_api.AskApi.as_view(), name="ask"),
     path("ask/", include("qa.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -35,6 +36,7 @@ urlpatterns = [
     path("ask/", include("qa.urls")),
     path("bots/", include("qa.bots.urls")),
     path("people/", include("plugins.relationships.urls")),
+    path("rhythms/", include("plugins.rhythms.urls")),
     # The assistant server; config.asgi serves it before Django sees the request.
     path("mcp", mcp_views.served_elsewhere, name="mcp"),
     path("", include("core.urls")),
