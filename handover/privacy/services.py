@@ -77,8 +77,19 @@ def _canonical(person: Person, people: dict[int, Person]) -> Person:
 
 
 def _pseudonym_labels(case: HandoverCase, key: bytes, people: Iterable[Person]) -> dict[int, str]:
-    """Person id -> label, assigning the next free letters to people seen the first time."""
+    """Person id -> label, assigning the next free letters to people seen the first time.
+
+    The case's row is locked while labels are read and assigned, so two runs preparing the
+    same case at once (a worker and a retry) give everyone the same label instead of
+    colliding on the next free letter.
+    """
     digests = {person.pk: person_digest(key=key, person_id=person.pk) for person in people}
+    with transaction.atomic():
+        HandoverCase.objects.select_for_update().filter(pk=case.pk).values_list("pk").first()
+        return _assign_labels(case, digests)
+
+
+def _assign_labels(case: HandoverCase, digests: dict[int, str]) -> dict[int, str]:
     existing = dict(
         CasePseudonym.objects.filter(case=case, digest__in=digests.values()).values_list(
             "digest", "label"
