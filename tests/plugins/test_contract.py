@@ -5,6 +5,7 @@ something unsafe never breaks a page."""
 from __future__ import annotations
 
 import logging
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -34,10 +35,13 @@ def installed_external_plugin(tmp_path_factory) -> Iterator[Path]:  # noqa: ANN0
     """tests/external_plugin installed as a package (pip, from its own pyproject.toml) into
     a folder put on sys.path, so that its entry point is found as any installed one."""
     target = tmp_path_factory.mktemp("site-packages")
+    # Built from a copy, so that setuptools' build/ folder never lands in the checkout.
+    source = tmp_path_factory.mktemp("external-plugin") / "src"
+    shutil.copytree(PACKAGE, source, ignore=shutil.ignore_patterns("build", "*.egg-info"))
     subprocess.run(
         [
             sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
-            "--no-build-isolation", "--target", str(target), str(PACKAGE),
+            "--no-build-isolation", "--target", str(target), str(source),
         ],
         check=True,
         capture_output=True,

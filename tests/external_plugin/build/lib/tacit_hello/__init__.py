@@ -1,1 +1,0 @@
-"""tacit-hello-plugin: a navigation link and a panel on every page, space, case and person."""
