@@ -4,10 +4,9 @@ and "Not helpful" flags the page, by htmx, without a page load."""
 import pytest
 from playwright.sync_api import Page, expect
 
-from qa.indexing import embed_pending_chunks, ensure_active_index, index_page
+from tests.browser.conftest import owned_indexed_page
 from tests.browser.test_import_pages import log_in
-from wiki import services
-from wiki.models import Notification, Role
+from wiki.models import Notification
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,19 +18,13 @@ def test_a_question_is_answered_with_its_source_and_rated(
     teammate,  # noqa: ANN001
     successor,  # noqa: ANN001
 ) -> None:
-    space = services.create_space(name="Platform docs", key="platform", by=manager)
-    services.set_space_role(space=space, by=manager, role=Role.EDITOR, user=teammate)
-    services.set_space_role(space=space, by=manager, role=Role.READER, user=successor)
-    runbook = services.create_page(
-        space=space,
-        author=teammate,
+    owned_indexed_page(
+        manager=manager,
+        teammate=teammate,
+        successor=successor,
         title="Payment service runbook",
         body="# Restarting\n\nRestart the payment service with `make restart-payments`.",
     )
-    services.set_page_owners(page=runbook, by=teammate, owners=[teammate])
-    index_page(page_id=runbook.pk)
-    ensure_active_index()
-    embed_pending_chunks()
 
     log_in(page, live_server.url, "successor")
     page.goto(f"{live_server.url}/ask/")

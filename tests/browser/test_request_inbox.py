@@ -7,11 +7,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from qa.indexing import embed_pending_chunks, ensure_active_index, index_page
 from qa.models import AnswerEntry, KnowledgeRequest, RequestRecipient
+from tests.browser.conftest import owned_indexed_page
 from tests.browser.test_import_pages import log_in
-from wiki import services
-from wiki.models import Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,19 +23,13 @@ def test_a_question_goes_to_a_person_and_comes_back_as_an_answer(
     teammate,  # noqa: ANN001
     successor,  # noqa: ANN001
 ) -> None:
-    space = services.create_space(name="Platform docs", key="platform", by=manager)
-    services.set_space_role(space=space, by=manager, role=Role.EDITOR, user=teammate)
-    services.set_space_role(space=space, by=manager, role=Role.READER, user=successor)
-    gateway = services.create_page(
-        space=space,
-        author=teammate,
+    owned_indexed_page(
+        manager=manager,
+        teammate=teammate,
+        successor=successor,
         title="Payment gateway",
         body="# Certificates\n\nThe payment gateway uses a TLS certificate.",
     )
-    services.set_page_owners(page=gateway, by=teammate, owners=[teammate])
-    index_page(page_id=gateway.pk)
-    ensure_active_index()
-    embed_pending_chunks()
 
     # The successor asks; the answer is not good enough, so they pass it to a person.
     log_in(page, live_server.url, "successor")
