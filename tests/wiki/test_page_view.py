@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import Http404
 from django.urls import reverse
 
 from tests.wiki.conftest import png_bytes
@@ -229,3 +230,49 @@ def test_backlinks_are_those_of_list_backlinks_for_each_reader(
         )
         == 3
     )
+
+
+def test_the_compiled_page_view_lookup_is_the_orm_lookup_for_each_reader(
+    space, public_space, wiki_page, manager, team, teammate, successor, outsider
+):
+    """The page view's lookup runs compiled SQL (core.compiled_queries): for every persona
+    it finds what the queryset finds, with the same fields, related rows and view state."""
+    from wiki.selectors.pages import _pages_at
+
+    welcome = services.create_page(space=public_space, author=manager, title="Welcome", body="Hi")
+    services.set_space_role(space=public_space, by=manager, role=Role.EDITOR, team=team)
+    services.set_page_tags(page=wiki_page, by=teammate, names=["deploy", "billing"])
+    services.set_page_owners(page=wiki_page, by=teammate, owners=[successor, teammate])
+    services.create_page(space=space, author=teammate, title="Links", body="[[Deploy guide]]")
+    services.create_page(space=space, author=teammate, title="Child", body="x", parent=wiki_page)
+    trashed = services.create_page(space=space, author=teammate, title="Old", body="x")
+    services.delete_page(page=trashed, by=teammate)
+
+    def fields(obj):  # noqa: ANN001, ANN202
+        return {name: value for name, value in vars(obj).items() if name != "_state"}
+
+    for user in (manager, teammate, successor, outsider):
+        for page in (wiki_page, welcome, trashed):
+            key, path = page.space.key, page.path
+            expected = _pages_at(user, key, path, include_deleted=False, view_state=True).first()
+            try:
+                got = get_page_for_user(user=user, space_key=key, path=path, view_state=True)
+            except Http404:
+                got = None
+            assert (got is None) == (expected is None), (user, page)
+            if got is None:
+                continue
+            assert fields(got).keys() - fields(expected).keys() == {"viewer_pk", "owner_list"}
+            assert {k: v for k, v in fields(got).items() if k in fields(expected)} == fields(
+                expected
+            )
+            assert fields(got.space) == fields(expected.space)
+            assert fields(got.current_revision) == fields(expected.current_revision)
+            assert fields(got.current_revision.author) == fields(expected.current_revision.author)
+            assert got.get_deferred_fields() == expected.get_deferred_fields()
+    page = get_page_for_user(
+        user=successor, space_key="platform", path=wiki_page.path, view_state=True
+    )
+    assert page.tag_names == ["billing", "deploy"] and page.viewer_roles == [Role.READER]
+    assert [owner.username for owner in page.owner_list] == ["successor", "teammate"]
+    assert [title for title, _path in page.child_rows] == ["Child"]
