@@ -276,3 +276,20 @@ def test_the_compiled_page_view_lookup_is_the_orm_lookup_for_each_reader(
     assert page.tag_names == ["billing", "deploy"] and page.viewer_roles == [Role.READER]
     assert [owner.username for owner in page.owner_list] == ["successor", "teammate"]
     assert [title for title, _path in page.child_rows] == ["Child"]
+
+
+@pytest.mark.parametrize("path", ["runbook", "area/runbook", "部署/流程", "a b/c%d", "x:y@z/~(1)"])
+def test_page_action_hrefs_are_the_addresses_reverse_gives(wiki_page, path):  # noqa: ANN001
+    from wiki.selectors.rendering import PAGE_ACTIONS, page_action_hrefs
+
+    wiki_page.path = path
+    hrefs = page_action_hrefs(wiki_page, PageHrefs())
+    kwargs = {"key": wiki_page.space.key, "path": path}
+    assert hrefs == {name: reverse(url, kwargs=kwargs) for name, url in PAGE_ACTIONS.items()}
+
+
+def test_the_upload_field_is_the_one_the_form_renders(wiki_page, teammate, client_for):
+    from wiki.forms import AttachmentForm
+
+    html = _view(client_for(teammate), wiki_page).content.decode()
+    assert str(AttachmentForm()["file"]) in html

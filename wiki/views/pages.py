@@ -28,7 +28,13 @@ from wiki.selectors.pages import (
     readable_backlinks,
 )
 from wiki.selectors.presence import list_editors_present
-from wiki.selectors.rendering import PageHrefs, page_url, render_body, section_edit_hrefs
+from wiki.selectors.rendering import (
+    PageHrefs,
+    page_action_hrefs,
+    page_url,
+    render_body,
+    section_edit_hrefs,
+)
 from wiki.selectors.revisions import get_revision_for_user
 from wiki.selectors.spaces import get_space_for_user
 from wiki.selectors.templates import get_template_for_user, list_templates
@@ -123,6 +129,7 @@ def page_view(request: HttpRequest, key: str, path: str) -> HttpResponse:
     context.update(
         page=page,
         revision=revision,
+        actions=page_action_hrefs(page, hrefs),
         ancestors=[PageRef(title, hrefs(space_key, at)) for title, at in page.ancestor_rows],
         children=[PageRef(title, hrefs(space_key, at)) for title, at in page.child_rows],
         backlinks=[
