@@ -11,7 +11,9 @@ annotations). The SQL is the ORM's own, so the rules it encodes stay in one plac
 
 A queryset qualifies when the values change only its parameters, never its shape (no
 ``None`` that turns ``=`` into ``IS NULL``, no list whose length shows in the SQL) and
-every value keeps its type.
+every value keeps its type. A marker is never sent to the database: it only has to differ
+from every other parameter of the query and lie within its field's range (the ORM leaves
+an out-of-range integer out of the SQL, and then compiling says so).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ M = TypeVar("M", bound=Model)
 class _Compiled:
     sql: str
     params: tuple[Any, ...]
-    slots: dict[str, tuple[int, ...]]
+    slots: dict[str, tuple[tuple[int, type | None], ...]]
     db: str
     model: type[Model]
     init_list: tuple[str, ...]
@@ -70,8 +72,9 @@ class CompiledQuery(Generic[M]):
             raise TypeError(f"expected values for {sorted(compiled.slots)}, got {sorted(values)}")
         params = list(compiled.params)
         for name, positions in compiled.slots.items():
-            for position in positions:
-                params[position] = values[name]
+            value = values[name]
+            for position, cast in positions:
+                params[position] = value if cast is None else cast(value)
         connection = connections[compiled.db]
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
@@ -108,15 +111,17 @@ class CompiledQuery(Generic[M]):
         sql, params = compiler.as_sql()
         slots = {}
         for name, marker in self._markers.items():
+            # The backend may have wrapped a value in a subclass that names its SQL type
+            # (psycopg's Int4 in an IN list): the real value is wrapped the same way.
             positions = tuple(
-                i
+                (i, None if type(param) is type(marker) else type(param))
                 for i, param in enumerate(params)
-                if type(param) is type(marker) and param == marker
+                if isinstance(param, type(marker)) and param == marker
             )
             if not positions:
                 raise ImproperlyConfigured(f"the marker of {name!r} is not among the parameters")
             slots[name] = positions
-        taken = [position for positions in slots.values() for position in positions]
+        taken = [position for positions in slots.values() for position, _cast in positions]
         if len(taken) != len(set(taken)):
             raise ImproperlyConfigured("two markers share a parameter: make them distinct")
         select, klass_info = compiler.select, compiler.klass_info

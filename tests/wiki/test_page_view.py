@@ -11,6 +11,7 @@ from wiki import services
 from wiki.models import Role
 from wiki.selectors.access import get_space_access, readable_pages, readable_pages_with_roles
 from wiki.selectors.pages import (
+    get_page_by_id_for_user,
     get_page_for_user,
     list_ancestors,
     list_backlinks,
@@ -232,12 +233,13 @@ def test_backlinks_are_those_of_list_backlinks_for_each_reader(
     )
 
 
-def test_the_compiled_page_view_lookup_is_the_orm_lookup_for_each_reader(
+def test_the_compiled_page_lookups_are_the_orm_lookups_for_each_reader(
     space, public_space, wiki_page, manager, team, teammate, successor, outsider
 ):
-    """The page view's lookup runs compiled SQL (core.compiled_queries): for every persona
-    it finds what the queryset finds, with the same fields, related rows and view state."""
-    from wiki.selectors.pages import _pages_at
+    """The page lookups run compiled SQL (core.compiled_queries): for every persona, by path
+    and by id, with and without the trash and the view state, they find what the queryset
+    finds, with the same fields, related rows and view state."""
+    from wiki.selectors.pages import _page_with_id, _pages_at
 
     welcome = services.create_page(space=public_space, author=manager, title="Welcome", body="Hi")
     services.set_space_role(space=public_space, by=manager, role=Role.EDITOR, team=team)
@@ -251,31 +253,84 @@ def test_the_compiled_page_view_lookup_is_the_orm_lookup_for_each_reader(
     def fields(obj):  # noqa: ANN001, ANN202
         return {name: value for name, value in vars(obj).items() if name != "_state"}
 
+    def same(got, expected) -> None:  # noqa: ANN001
+        assert fields(got).keys() - fields(expected).keys() <= {"viewer_pk", "owner_list"}
+        assert {k: v for k, v in fields(got).items() if k in fields(expected)} == fields(expected)
+        for related in ("space", "current_revision", "verified_by", "parent"):
+            if related in expected._state.fields_cache:
+                want = getattr(expected, related)
+                assert (fields(getattr(got, related)) if want else None) == (
+                    fields(want) if want else None
+                ), related
+        assert fields(got.current_revision.author) == fields(expected.current_revision.author)
+        assert got.get_deferred_fields() == expected.get_deferred_fields()
+
+    found = 0
     for user in (manager, teammate, successor, outsider):
         for page in (wiki_page, welcome, trashed):
-            key, path = page.space.key, page.path
-            expected = _pages_at(user, key, path, include_deleted=False, view_state=True).first()
-            try:
-                got = get_page_for_user(user=user, space_key=key, path=path, view_state=True)
-            except Http404:
-                got = None
-            assert (got is None) == (expected is None), (user, page)
-            if got is None:
-                continue
-            assert fields(got).keys() - fields(expected).keys() == {"viewer_pk", "owner_list"}
-            assert {k: v for k, v in fields(got).items() if k in fields(expected)} == fields(
-                expected
-            )
-            assert fields(got.space) == fields(expected.space)
-            assert fields(got.current_revision) == fields(expected.current_revision)
-            assert fields(got.current_revision.author) == fields(expected.current_revision.author)
-            assert got.get_deferred_fields() == expected.get_deferred_fields()
+            for include_deleted in (False, True):
+                for view_state in (False, True):
+                    flags = {"include_deleted": include_deleted, "view_state": view_state}
+                    key, path = page.space.key, page.path
+                    for by_id in (False, True):
+                        if by_id:
+                            expected = _page_with_id(user, page.pk, **flags).first()
+                            where = {"page_id": page.pk}
+                            getter = get_page_by_id_for_user
+                        else:
+                            expected = _pages_at(user, key, path, **flags).first()
+                            where = {"space_key": key, "path": path}
+                            getter = get_page_for_user
+                        try:
+                            got = getter(user=user, **where, **flags)
+                        except Http404:
+                            got = None
+                        assert (got is None) == (expected is None), (user, page, flags)
+                        if got is not None:
+                            same(got, expected)
+                            found += 1
+    assert found == 68
     page = get_page_for_user(
         user=successor, space_key="platform", path=wiki_page.path, view_state=True
     )
     assert page.tag_names == ["billing", "deploy"] and page.viewer_roles == [Role.READER]
     assert [owner.username for owner in page.owner_list] == ["successor", "teammate"]
     assert [title for title, _path in page.child_rows] == ["Child"]
+
+
+def test_the_compiled_role_and_revision_pair_lookups_are_the_orm_lookups(
+    space, public_space, wiki_page, manager, team, teammate, successor, outsider
+):
+    from tests.wiki.conftest import edit
+    from wiki.models import ROLE_RANK, Revision, SpaceRole
+    from wiki.selectors.access import _roles_of, get_space_role
+    from wiki.selectors.revisions import get_revision_pair_for_user
+
+    services.set_space_role(space=public_space, by=manager, role=Role.EDITOR, team=team)
+    edit(wiki_page, teammate, "Second text.\n")
+    for user in (manager, teammate, successor, outsider):
+        for each in (space, public_space):
+            rows = SpaceRole.objects.filter(pk__in=_roles_of(user).filter(space=each).values("pk"))
+            held = {row.role for row in rows} | ({Role.READER} if not each.is_private else set())
+            expected = max(held, key=lambda role: ROLE_RANK[Role(role)]) if held else None
+            assert get_space_role(user=user, space=each) == expected, (user, each)
+        for old, new in ((1, 2), (2, 2), (2, 1), (1, 3)):
+            expected = {
+                revision.number: revision.body
+                for revision in Revision.objects.filter(page=wiki_page, number__in={old, new})
+            }
+            try:
+                pair = get_revision_pair_for_user(
+                    user=user, page=wiki_page, old_number=old, new_number=new
+                )
+            except Http404:
+                assert user == outsider or len(expected) < len({old, new}), (user, old, new)
+                continue
+            assert user != outsider
+            assert [(r.number, r.body) for r in pair] == [
+                (old, expected[old]),
+                (new, expected[new]),
+            ]
 
 
 @pytest.mark.parametrize("path", ["runbook", "area/runbook", "部署/流程", "a b/c%d", "x:y@z/~(1)"])

@@ -156,22 +156,48 @@ def _pages_at(
     return pages.order_by(F("deleted_at").desc(nulls_first=True))[:1]
 
 
-def _viewed_pages_at(user_pk: int, space_key: str, path: str, today: date) -> QuerySet[Page]:
-    # A user row holding only the id: the lookup reads nothing else of the user.
-    user = get_user_model()(pk=user_pk)
-    return _pages_at(user, space_key, path, include_deleted=False, view_state=True, today=today)
+def _page_with_id(
+    user: AbstractBaseUser,
+    page_id: int,
+    *,
+    include_deleted: bool,
+    view_state: bool,
+    today: date | None = None,
+) -> QuerySet[Page]:
+    """The lookup of ``get_page_by_id_for_user``, as ``.first()`` orders it."""
+    pages = _page_queryset(user, include_deleted, view_state, today).filter(pk=page_id)
+    return (pages if pages.ordered else pages.order_by("pk"))[:1]
 
 
-# The page view's lookup, compiled once per process: building and compiling its
-# annotations and joins cost the ORM ~5 ms of Python a view, PostgreSQL runs it in ~0.3 ms.
-# The markers are values no real lookup has (see core.compiled_queries).
-_PAGE_VIEW_LOOKUP = CompiledQuery(
-    _viewed_pages_at,
-    user_pk=-7_301_920_431,
-    space_key="\x00space key\x00",
-    path="\x00path\x00",
-    today=date(1, 1, 1),
-)
+def _compiled_lookup(by_id: bool, include_deleted: bool, view_state: bool) -> CompiledQuery[Page]:
+    """A page lookup for a signed-in user, compiled once per process (see the markers)."""
+    lookup = _page_with_id if by_id else _pages_at
+
+    def build(user_pk: int, today: date, **where: object) -> QuerySet[Page]:
+        # A user row holding only the id: the lookup reads nothing else of the user.
+        user = get_user_model()(pk=user_pk)
+        return lookup(
+            user, **where, include_deleted=include_deleted, view_state=view_state, today=today
+        )
+
+    where = (
+        {"page_id": -2_147_000_002}
+        if by_id
+        else {"space_key": "\x00key\x00", "path": "\x00path\x00"}
+    )
+    return CompiledQuery(build, user_pk=-2_147_000_001, today=date(1, 1, 1), **where)
+
+
+# The page lookups of signed-in users, by (by id, include_deleted, view_state), compiled
+# once per process: building and compiling their annotations, access subqueries and joins
+# cost the ORM 2.5-5 ms of Python a request; PostgreSQL runs each in ~0.3 ms. Each marker
+# is a value no other parameter of the query has (see core.compiled_queries).
+_LOOKUPS = {
+    (by_id, include_deleted, view_state): _compiled_lookup(by_id, include_deleted, view_state)
+    for by_id in (False, True)
+    for include_deleted in (False, True)
+    for view_state in (False, True)
+}
 
 
 def get_page_for_user(
@@ -189,9 +215,10 @@ def get_page_for_user(
     ancestors and children and whether it has attachments and comments, in the same query
     (``_with_view_state``).
     """
-    if view_state and user.is_authenticated and not include_deleted:
-        page = _PAGE_VIEW_LOOKUP.first(
-            user_pk=user.pk, space_key=space_key, path=path, today=timezone.localdate()
+    if user.is_authenticated and isinstance(space_key, str) and isinstance(path, str):
+        lookup = _LOOKUPS[(False, bool(include_deleted), bool(view_state))]
+        page = lookup.first(
+            user_pk=user.pk, today=timezone.localdate(), space_key=space_key, path=path
         )
     else:
         pages = _pages_at(
@@ -205,7 +232,12 @@ def get_page_by_id_for_user(
     *, user: AbstractBaseUser, page_id: int, include_deleted: bool = False, view_state: bool = False
 ) -> Page:
     """The page with ``page_id`` if the user may read it, else 404 (``view_state``: as above)."""
-    page = _page_queryset(user, include_deleted, view_state).filter(pk=page_id).first()
+    if user.is_authenticated and type(page_id) is int:
+        lookup = _LOOKUPS[(True, bool(include_deleted), bool(view_state))]
+        page = lookup.first(user_pk=user.pk, today=timezone.localdate(), page_id=page_id)
+    else:
+        pages = _page_with_id(user, page_id, include_deleted=include_deleted, view_state=view_state)
+        page = pages.first()
     return _found(page, user, view_state)
 
 
