@@ -348,3 +348,25 @@ def test_the_upload_field_is_the_one_the_form_renders(wiki_page, teammate, clien
 
     html = _view(client_for(teammate), wiki_page).content.decode()
     assert str(AttachmentForm()["file"]) in html
+
+
+def test_every_lookup_carries_the_users_own_role_and_a_diff_needs_no_role_query(
+    wiki_page, teammate, outsider, successor, client_for, django_assert_num_queries
+):
+    from tests.wiki.conftest import edit
+
+    for view_state in (False, True):
+        page = get_page_by_id_for_user(user=successor, page_id=wiki_page.pk, view_state=view_state)
+        with django_assert_num_queries(0):
+            assert get_space_access(user=successor, space=page.space, page=page).role == "reader"
+        with django_assert_num_queries(1):
+            assert get_space_access(user=teammate, space=page.space, page=page).role == "editor"
+        with django_assert_num_queries(1):
+            assert get_space_access(user=outsider, space=page.space, page=page).role is None
+    edit(wiki_page, teammate, "A second text.\n")
+    client = client_for(successor)
+    url = reverse("wiki:page-diff", kwargs={"key": wiki_page.space.key, "path": wiki_page.path})
+    client.get(url)
+    # Session, user, the page (with the role), the two revisions.
+    with django_assert_num_queries(4):
+        assert client.get(url, {"from": 1, "to": 2}).status_code == 200

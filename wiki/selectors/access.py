@@ -112,12 +112,17 @@ def get_space_access(
 ) -> SpaceAccess:
     """The user's role in ``space``, for several checks at the cost of one query.
 
-    A ``page`` of that space found by a lookup with the view state (``get_page_for_user``
-    with ``view_state=True``) already carries the user's roles: then no query at all.
+    A ``page`` of that space found for this user by ``get_page_for_user`` or
+    ``get_page_by_id_for_user`` already carries their roles: then no query at all.
     """
     # The roles are the looked-up user's: any other user's role is fetched as before.
     looked_up_for = getattr(page, "viewer_pk", None)
-    if looked_up_for is not None and looked_up_for == user.pk and page.space_id == space.pk:
+    if (
+        looked_up_for is not None
+        and looked_up_for == user.pk
+        and page.space_id == space.pk
+        and getattr(page, "viewer_roles", None) is not None
+    ):
         return SpaceAccess(space=space, role=strongest_role(page.viewer_roles, space))
     return SpaceAccess(space=space, role=get_space_role(user=user, space=space))
 

@@ -53,7 +53,10 @@ def _page_queryset(
             .select_related("space", "current_revision__author", "verified_by")
             .defer(*SEARCH_COLUMNS)
         )
-    pages = with_staleness(readable_pages(user=user, include_deleted=include_deleted), today=today)
+    # A signed-in user's lookup carries their roles in the page's space (``viewer_roles``),
+    # so that a view's role check needs no query of its own (``get_space_access``).
+    readable = readable_pages_with_roles if user.is_authenticated else readable_pages
+    pages = with_staleness(readable(user=user, include_deleted=include_deleted), today=today)
     return pages.select_related(
         "space", "parent", "current_revision", "current_revision__author", "verified_by"
     ).defer(*SEARCH_COLUMNS, *(f"parent__{column}" for column in SEARCH_COLUMNS))
@@ -129,9 +132,11 @@ _VIEW_STATE_SQL = {
 def _found(page: Page | None, user: AbstractBaseUser, view_state: bool) -> Page:
     if page is None:
         raise Http404("No such page.")
-    if view_state and user.is_authenticated:
-        # Whose view state it is, so that get_space_access never takes it for another user.
+    if user.is_authenticated:
+        # Whose roles and view state it carries, so that get_space_access never takes them
+        # for another user's.
         page.viewer_pk = user.pk
+    if view_state and user.is_authenticated:
         user_model = get_user_model()
         page.owner_list = [
             user_model(pk=pk, username=username, first_name=first, last_name=last)
@@ -211,7 +216,8 @@ def get_page_for_user(
     """The live page at ``path`` in space ``space_key`` if the user may read it, else 404.
 
     With ``include_deleted`` a page in the trash is found too (the newest one at that path).
-    With ``view_state`` the page also carries the user's roles and watch, its tags, owners,
+    A signed-in user's page carries their roles in its space (``get_space_access`` reads
+    them). With ``view_state`` the page also carries the user's roles and watch, its tags, owners,
     ancestors and children and whether it has attachments and comments, in the same query
     (``_with_view_state``).
     """

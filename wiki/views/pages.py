@@ -166,7 +166,7 @@ def page_view(request: HttpRequest, key: str, path: str) -> HttpResponse:
 
 
 def _edit_context(request: HttpRequest, page: Page, form: forms.PageEditForm) -> dict:
-    context = _space_context(request, page.space)
+    context = _space_context(request, page.space, page)
     context.update(
         page=page,
         form=form,
@@ -183,7 +183,7 @@ def page_edit(request: HttpRequest, key: str, path: str) -> HttpResponse:
     page = _page_or_redirect(request, key, path)
     if isinstance(page, HttpResponse):
         return page
-    context = _space_context(request, page.space)
+    context = _space_context(request, page.space, page)
     context["access"].require(Role.EDITOR)
     current = page.current_revision
     if request.method == "GET":
@@ -282,7 +282,7 @@ def section_edit(request: HttpRequest, key: str, path: str, index: int) -> HttpR
     page = _page_or_redirect(request, key, path)
     if isinstance(page, HttpResponse):
         return page
-    context = _space_context(request, page.space)
+    context = _space_context(request, page.space, page)
     context["access"].require(Role.EDITOR)
     current = page.current_revision
     if request.method == "POST":
