@@ -35,7 +35,10 @@ files, DEBUG off; ``--app config.wsgi:application`` for the threaded WSGI server
 signed in with a session cookie (pages) and a token (the save), one keep-alive connection per
 client; then ``--clients`` (8) clients view random pages for ``--seconds`` (10) and it prints
 the views per second they got and the p50/p95 under that load. The client runs on the same
-machine, so on 2 cores it takes CPU from the server, as any loopback client would.
+machine, so on 2 cores it takes CPU from the server, as any loopback client would. Beside
+each figure it prints the server's CPU per request (gunicorn's master and workers, from
+``/proc``): response times move with whatever else the machine runs, the server's own
+CPU far less, so compare that when the machine is shared.
 """
 
 from __future__ import annotations
@@ -464,10 +467,15 @@ def _measure(
 
 
 def _report(
-    name: str, times: list[float], cpu: list[float] | None, queries: int = 0
+    name: str,
+    times: list[float],
+    cpu: list[float] | None,
+    queries: int = 0,
+    server_cpu: float | None = None,
 ) -> dict[str, float]:
     """Print one operation's figures; CPU time is this process's alone (not the database's),
-    which tells Python work from waiting on PostgreSQL or on a busy machine."""
+    which tells Python work from waiting on PostgreSQL or on a busy machine. Over HTTP,
+    ``server_cpu`` is the gunicorn processes' CPU per request (ms), for the same reason."""
     figures = {
         "p50": _percentile(times, 0.5),
         "p95": _percentile(times, 0.95),
@@ -480,6 +488,9 @@ def _report(
     if cpu is not None:  # in-process only: over HTTP the work is in the server's processes
         figures.update(cpu_p50=_percentile(cpu, 0.5), queries=queries)
         line += f"  python cpu p50 {figures['cpu_p50']:6.1f} ms  {queries} queries/request"
+    if server_cpu is not None:
+        figures["server_cpu"] = server_cpu
+        line += f"  server cpu {server_cpu:6.1f} ms/request"
     print(line, flush=True)
     return figures
 
@@ -649,6 +660,30 @@ def _serve(database: str, port: int, app: str = ASGI_APP) -> subprocess.Popen:
     raise SystemExit("gunicorn did not start")
 
 
+def _server_cpu(server: subprocess.Popen) -> float | None:
+    """CPU seconds gunicorn's master and workers have used so far (Linux ``/proc``), or None.
+
+    On a machine shared with other work the response times move with its load; the
+    server's own CPU per request moves far less, so it tells a change in the product from
+    a busy machine.
+    """
+    try:
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        total = 0
+        for pid in [server.pid, *map(int, children)]:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    except (OSError, ValueError, IndexError):
+        return None
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _per_request_ms(before: float | None, after: float | None, requests: int) -> float | None:
+    if before is None or after is None or not requests:
+        return None
+    return (after - before) / requests * 1000
+
+
 def _signed_in() -> tuple[str, str]:
     """A session cookie and an API token for the space's admin, as a login would give."""
     from importlib import import_module
@@ -673,7 +708,13 @@ def _signed_in() -> tuple[str, str]:
 
 
 def _concurrent(
-    port: int, cookie: str, token: str, clients: int, seconds: float, path: Callable[[int], str]
+    port: int,
+    cookie: str,
+    token: str,
+    clients: int,
+    seconds: float,
+    path: Callable[[int], str],
+    server: subprocess.Popen | None = None,
 ) -> dict[str, float]:
     """``clients`` threads, each on its own keep-alive connection, GET ``path(i)`` for
     ``seconds``; the responses per second they got together and the p50/p95 under that load."""
@@ -693,6 +734,7 @@ def _concurrent(
             i += 1
 
     threads = [threading.Thread(target=reader, args=(n,)) for n in range(clients)]
+    cpu_before = _server_cpu(server) if server is not None else None
     started = time.monotonic()
     for thread in threads:
         thread.start()
@@ -700,11 +742,14 @@ def _concurrent(
         thread.join()
     elapsed = time.monotonic() - started
     under_load = [value for values in latencies for value in values]
-    return {
+    figures = {
         "views_per_s": sum(counts) / elapsed,
         "p50": _percentile(under_load, 0.5),
         "p95": _percentile(under_load, 0.95),
     }
+    if server is not None:
+        figures["server_cpu"] = _per_request_ms(cpu_before, _server_cpu(server), sum(counts))
+    return figures
 
 
 def _run_http(
@@ -742,11 +787,13 @@ def _run_http(
             for i in range(warmup):
                 call(10_000 + i)
             times = []
+            cpu_before = _server_cpu(server)
             for i in range(requests):
                 started = time.perf_counter()
                 call(i)
                 times.append((time.perf_counter() - started) * 1000)
-            return _report(name, times, None)
+            server_cpu = _per_request_ms(cpu_before, _server_cpu(server), requests)
+            return _report(name, times, None, server_cpu=server_cpu)
 
         results = {
             "view": timed("view", lambda i: client.request("GET", page_url(pick(i)[1]))),
@@ -779,6 +826,7 @@ def _run_http(
             _status, data, headers = client.request("GET", f"/api/wiki/pages/{pk}/")
             body = json.loads(data)["body"] + "\nBenchmark edit.\n"
             payload = json.dumps({"body": body, "summary": "bench"}).encode()
+            cpu_before = _server_cpu(server)
             started = time.perf_counter()
             client.request(
                 "PUT",
@@ -787,22 +835,34 @@ def _run_http(
                 headers={"Content-Type": "application/json", "If-Match": headers["etag"]},
             )
             save_times.append((time.perf_counter() - started) * 1000)
+            cpu_after = _server_cpu(server)
+            if cpu_before is not None and cpu_after is not None:
+                save_cpu.append(cpu_after - cpu_before)
 
         save_times: list[float] = []
+        save_cpu: list[float] = []
         for i in range(10):
             save(i)
         save_times.clear()
+        save_cpu.clear()
         for i in range(requests):
             save(i)
-        results["save"] = _report("save", save_times, None)
+        results["save"] = _report(
+            "save",
+            save_times,
+            None,
+            server_cpu=sum(save_cpu) / len(save_cpu) * 1000 if save_cpu else None,
+        )
 
         # Concurrent readers: each client views random pages until the time is up.
         results["concurrent"] = _concurrent(
-            port, cookie, token, clients, seconds, lambda i: page_url(pick(i)[1])
+            port, cookie, token, clients, seconds, lambda i: page_url(pick(i)[1]), server
         )
+        load = results["concurrent"]
         print(
-            f"{clients} clients: {results['concurrent']['views_per_s']:.1f} views/s, "
-            f"p50 {results['concurrent']['p50']:.1f} ms, p95 {results['concurrent']['p95']:.1f} ms",
+            f"{clients} clients: {load['views_per_s']:.1f} views/s, "
+            f"p50 {load['p50']:.1f} ms, p95 {load['p95']:.1f} ms"
+            + (f", server cpu {load['server_cpu']:.1f} ms/view" if load.get("server_cpu") else ""),
             flush=True,
         )
         return results
@@ -850,6 +910,13 @@ def main() -> None:
             results["concurrent"]["views_per_s"], 1
         )
         summary["concurrent_view_p50_ms"] = round(results["concurrent"]["p50"], 1)
+        for name in ("view", "diff", "save", "concurrent"):
+            if results[name].get("server_cpu") is not None:
+                summary[f"{name}_server_cpu_ms"] = round(results[name]["server_cpu"], 2)
+    else:
+        for name in ("view", "diff", "save"):
+            summary[f"{name}_cpu_p50_ms"] = round(results[name]["cpu_p50"], 2)
+            summary[f"{name}_queries"] = results[name]["queries"]
     print(json.dumps(summary))
 
 

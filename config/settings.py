@@ -226,6 +226,8 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_MANIFEST_STRICT = False
 
+# Django's database sessions, their per-request read compiled once per process (core/sessions.py).
+SESSION_ENGINE = "core.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -250,8 +252,9 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "tacit@localhost")
 REST_FRAMEWORK = {
     # Token first: DRF takes the first class's challenge for the WWW-Authenticate header, so an
     # anonymous request gets 401 with `WWW-Authenticate: Token` (Session has none: a bare 403).
+    # core.authentication's is DRF's TokenAuthentication with its lookup compiled once.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "core.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

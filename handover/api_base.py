@@ -1,10 +1,11 @@
 """The base of the handover's API views: named errors become 400/403/409 with a ``detail``."""
 
 from rest_framework import status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.authentication import TokenAuthentication
 from handover.errors import (
     CasePermissionError,
     ConsentByProxyError,

@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import Http404
 from django.urls import reverse
 
 from tests.wiki.conftest import png_bytes
@@ -10,6 +11,7 @@ from wiki import services
 from wiki.models import Role
 from wiki.selectors.access import get_space_access, readable_pages, readable_pages_with_roles
 from wiki.selectors.pages import (
+    get_page_by_id_for_user,
     get_page_for_user,
     list_ancestors,
     list_backlinks,
@@ -229,3 +231,142 @@ def test_backlinks_are_those_of_list_backlinks_for_each_reader(
         )
         == 3
     )
+
+
+def test_the_compiled_page_lookups_are_the_orm_lookups_for_each_reader(
+    space, public_space, wiki_page, manager, team, teammate, successor, outsider
+):
+    """The page lookups run compiled SQL (core.compiled_queries): for every persona, by path
+    and by id, with and without the trash and the view state, they find what the queryset
+    finds, with the same fields, related rows and view state."""
+    from wiki.selectors.pages import _page_with_id, _pages_at
+
+    welcome = services.create_page(space=public_space, author=manager, title="Welcome", body="Hi")
+    services.set_space_role(space=public_space, by=manager, role=Role.EDITOR, team=team)
+    services.set_page_tags(page=wiki_page, by=teammate, names=["deploy", "billing"])
+    services.set_page_owners(page=wiki_page, by=teammate, owners=[successor, teammate])
+    services.create_page(space=space, author=teammate, title="Links", body="[[Deploy guide]]")
+    services.create_page(space=space, author=teammate, title="Child", body="x", parent=wiki_page)
+    trashed = services.create_page(space=space, author=teammate, title="Old", body="x")
+    services.delete_page(page=trashed, by=teammate)
+
+    def fields(obj):  # noqa: ANN001, ANN202
+        return {name: value for name, value in vars(obj).items() if name != "_state"}
+
+    def same(got, expected) -> None:  # noqa: ANN001
+        assert fields(got).keys() - fields(expected).keys() <= {"viewer_pk", "owner_list"}
+        assert {k: v for k, v in fields(got).items() if k in fields(expected)} == fields(expected)
+        for related in ("space", "current_revision", "verified_by", "parent"):
+            if related in expected._state.fields_cache:
+                want = getattr(expected, related)
+                assert (fields(getattr(got, related)) if want else None) == (
+                    fields(want) if want else None
+                ), related
+        assert fields(got.current_revision.author) == fields(expected.current_revision.author)
+        assert got.get_deferred_fields() == expected.get_deferred_fields()
+
+    found = 0
+    for user in (manager, teammate, successor, outsider):
+        for page in (wiki_page, welcome, trashed):
+            for include_deleted in (False, True):
+                for view_state in (False, True):
+                    flags = {"include_deleted": include_deleted, "view_state": view_state}
+                    key, path = page.space.key, page.path
+                    for by_id in (False, True):
+                        if by_id:
+                            expected = _page_with_id(user, page.pk, **flags).first()
+                            where = {"page_id": page.pk}
+                            getter = get_page_by_id_for_user
+                        else:
+                            expected = _pages_at(user, key, path, **flags).first()
+                            where = {"space_key": key, "path": path}
+                            getter = get_page_for_user
+                        try:
+                            got = getter(user=user, **where, **flags)
+                        except Http404:
+                            got = None
+                        assert (got is None) == (expected is None), (user, page, flags)
+                        if got is not None:
+                            same(got, expected)
+                            found += 1
+    assert found == 68
+    page = get_page_for_user(
+        user=successor, space_key="platform", path=wiki_page.path, view_state=True
+    )
+    assert page.tag_names == ["billing", "deploy"] and page.viewer_roles == [Role.READER]
+    assert [owner.username for owner in page.owner_list] == ["successor", "teammate"]
+    assert [title for title, _path in page.child_rows] == ["Child"]
+
+
+def test_the_compiled_role_and_revision_pair_lookups_are_the_orm_lookups(
+    space, public_space, wiki_page, manager, team, teammate, successor, outsider
+):
+    from tests.wiki.conftest import edit
+    from wiki.models import ROLE_RANK, Revision, SpaceRole
+    from wiki.selectors.access import _roles_of, get_space_role
+    from wiki.selectors.revisions import get_revision_pair_for_user
+
+    services.set_space_role(space=public_space, by=manager, role=Role.EDITOR, team=team)
+    edit(wiki_page, teammate, "Second text.\n")
+    for user in (manager, teammate, successor, outsider):
+        for each in (space, public_space):
+            rows = SpaceRole.objects.filter(pk__in=_roles_of(user).filter(space=each).values("pk"))
+            held = {row.role for row in rows} | ({Role.READER} if not each.is_private else set())
+            expected = max(held, key=lambda role: ROLE_RANK[Role(role)]) if held else None
+            assert get_space_role(user=user, space=each) == expected, (user, each)
+        for old, new in ((1, 2), (2, 2), (2, 1), (1, 3)):
+            expected = {
+                revision.number: revision.body
+                for revision in Revision.objects.filter(page=wiki_page, number__in={old, new})
+            }
+            try:
+                pair = get_revision_pair_for_user(
+                    user=user, page=wiki_page, old_number=old, new_number=new
+                )
+            except Http404:
+                assert user == outsider or len(expected) < len({old, new}), (user, old, new)
+                continue
+            assert user != outsider
+            assert [(r.number, r.body) for r in pair] == [
+                (old, expected[old]),
+                (new, expected[new]),
+            ]
+
+
+@pytest.mark.parametrize("path", ["runbook", "area/runbook", "部署/流程", "a b/c%d", "x:y@z/~(1)"])
+def test_page_action_hrefs_are_the_addresses_reverse_gives(wiki_page, path):  # noqa: ANN001
+    from wiki.selectors.rendering import PAGE_ACTIONS, page_action_hrefs
+
+    wiki_page.path = path
+    hrefs = page_action_hrefs(wiki_page, PageHrefs())
+    kwargs = {"key": wiki_page.space.key, "path": path}
+    assert hrefs == {name: reverse(url, kwargs=kwargs) for name, url in PAGE_ACTIONS.items()}
+
+
+def test_the_upload_field_is_the_one_the_form_renders(wiki_page, teammate, client_for):
+    from wiki.forms import AttachmentForm
+
+    html = _view(client_for(teammate), wiki_page).content.decode()
+    assert str(AttachmentForm()["file"]) in html
+
+
+def test_every_lookup_carries_the_users_own_role_and_a_diff_needs_no_role_query(
+    wiki_page, teammate, outsider, successor, client_for, django_assert_num_queries
+):
+    from tests.wiki.conftest import edit
+
+    for view_state in (False, True):
+        page = get_page_by_id_for_user(user=successor, page_id=wiki_page.pk, view_state=view_state)
+        with django_assert_num_queries(0):
+            assert get_space_access(user=successor, space=page.space, page=page).role == "reader"
+        with django_assert_num_queries(1):
+            assert get_space_access(user=teammate, space=page.space, page=page).role == "editor"
+        with django_assert_num_queries(1):
+            assert get_space_access(user=outsider, space=page.space, page=page).role is None
+    edit(wiki_page, teammate, "A second text.\n")
+    client = client_for(successor)
+    url = reverse("wiki:page-diff", kwargs={"key": wiki_page.space.key, "path": wiki_page.path})
+    client.get(url)
+    # Session, user, the page (with the role), the two revisions.
+    with django_assert_num_queries(4):
+        assert client.get(url, {"from": 1, "to": 2}).status_code == 200

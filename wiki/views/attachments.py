@@ -28,7 +28,7 @@ from wiki.views.common import _page, _space_context
 def attachment_upload(request: HttpRequest, key: str, path: str) -> HttpResponse:
     """Upload a file to a page (editors); too big, empty or disallowed files are refused."""
     page = _page(request, key, path)
-    context = _space_context(request, page.space)
+    context = _space_context(request, page.space, page)
     context["access"].require(Role.EDITOR)
     form = forms.AttachmentForm(request.POST, request.FILES)
     if form.is_valid():

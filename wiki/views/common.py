@@ -31,7 +31,7 @@ def _render(
 def _space_context(request: HttpRequest, space: Space, page: Page | None = None) -> dict:
     """The space, the user's role in it and what that role allows, for templates and checks.
 
-    A ``page`` looked up with its view state already carries the role (no query).
+    A ``page`` the user's own lookup found already carries the role (no query).
     """
     access = get_space_access(user=request.user, space=space, page=page)
     return {

@@ -81,7 +81,7 @@ def page_verify(request: HttpRequest, key: str, path: str) -> HttpResponse:
 def page_settings(request: HttpRequest, key: str, path: str) -> HttpResponse:
     """Owners, review-by date and tags of a page (editors)."""
     page = _page(request, key, path)
-    context = _space_context(request, page.space)
+    context = _space_context(request, page.space, page)
     context["access"].require(Role.EDITOR)
     initial = {
         "owners": ", ".join(page.owners.order_by("username").values_list("username", flat=True)),

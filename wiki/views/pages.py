@@ -28,7 +28,13 @@ from wiki.selectors.pages import (
     readable_backlinks,
 )
 from wiki.selectors.presence import list_editors_present
-from wiki.selectors.rendering import PageHrefs, page_url, render_body, section_edit_hrefs
+from wiki.selectors.rendering import (
+    PageHrefs,
+    page_action_hrefs,
+    page_url,
+    render_body,
+    section_edit_hrefs,
+)
 from wiki.selectors.revisions import get_revision_for_user
 from wiki.selectors.spaces import get_space_for_user
 from wiki.selectors.templates import get_template_for_user, list_templates
@@ -123,6 +129,7 @@ def page_view(request: HttpRequest, key: str, path: str) -> HttpResponse:
     context.update(
         page=page,
         revision=revision,
+        actions=page_action_hrefs(page, hrefs),
         ancestors=[PageRef(title, hrefs(space_key, at)) for title, at in page.ancestor_rows],
         children=[PageRef(title, hrefs(space_key, at)) for title, at in page.child_rows],
         backlinks=[
@@ -159,7 +166,7 @@ def page_view(request: HttpRequest, key: str, path: str) -> HttpResponse:
 
 
 def _edit_context(request: HttpRequest, page: Page, form: forms.PageEditForm) -> dict:
-    context = _space_context(request, page.space)
+    context = _space_context(request, page.space, page)
     context.update(
         page=page,
         form=form,
@@ -176,7 +183,7 @@ def page_edit(request: HttpRequest, key: str, path: str) -> HttpResponse:
     page = _page_or_redirect(request, key, path)
     if isinstance(page, HttpResponse):
         return page
-    context = _space_context(request, page.space)
+    context = _space_context(request, page.space, page)
     context["access"].require(Role.EDITOR)
     current = page.current_revision
     if request.method == "GET":
@@ -275,7 +282,7 @@ def section_edit(request: HttpRequest, key: str, path: str, index: int) -> HttpR
     page = _page_or_redirect(request, key, path)
     if isinstance(page, HttpResponse):
         return page
-    context = _space_context(request, page.space)
+    context = _space_context(request, page.space, page)
     context["access"].require(Role.EDITOR)
     current = page.current_revision
     if request.method == "POST":

@@ -32,7 +32,7 @@ def page_history(request: HttpRequest, key: str, path: str) -> HttpResponse:
     page = _page_or_redirect(request, key, path)
     if isinstance(page, HttpResponse):
         return page
-    context = _space_context(request, page.space)
+    context = _space_context(request, page.space, page)
     paginator = Paginator(list_revisions(page=page), 50)
     context.update(page=page, revisions=paginator.get_page(request.GET.get("page")))
     return _render(request, "wiki/page_history.html", context, partial="rows")
@@ -45,7 +45,7 @@ def page_diff(request: HttpRequest, key: str, path: str) -> HttpResponse:
     page = _page_or_redirect(request, key, path)
     if isinstance(page, HttpResponse):
         return page
-    context = _space_context(request, page.space)
+    context = _space_context(request, page.space, page)
     current_number = page.current_revision.number
     to_number = _revision_number(request.GET.get("to"), current_number)
     from_number = _revision_number(request.GET.get("from"), max((to_number or 1) - 1, 1))
@@ -80,7 +80,7 @@ def revision_view(request: HttpRequest, key: str, path: str, number: int) -> Htt
     page = _page_or_redirect(request, key, path)
     if isinstance(page, HttpResponse):
         return page
-    context = _space_context(request, page.space)
+    context = _space_context(request, page.space, page)
     revision = get_revision_for_user(user=request.user, page=page, number=number)
     context.update(page=page, revision=revision)
     return render(request, "wiki/revision_view.html", context)

@@ -101,7 +101,7 @@ def page_move(request: HttpRequest, key: str, path: str) -> HttpResponse:
     page = _page_or_redirect(request, key, path)
     if isinstance(page, HttpResponse):
         return page
-    context = _space_context(request, page.space)
+    context = _space_context(request, page.space, page)
     context["access"].require(Role.EDITOR)
     form = forms.MoveForm(
         request.POST or None,
@@ -153,7 +153,7 @@ def _apply_move(request: HttpRequest, page: Page, data: dict) -> Page:
 def page_delete(request: HttpRequest, key: str, path: str) -> HttpResponse:
     """Confirm (GET) and move a page to the trash (POST)."""
     page = _page(request, key, path)
-    context = _space_context(request, page.space)
+    context = _space_context(request, page.space, page)
     context["access"].require(Role.EDITOR)
     if request.method == "POST":
         try:
