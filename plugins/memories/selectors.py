@@ -27,6 +27,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.models import Membership, Team
 from plugins.memories.models import (
@@ -196,15 +197,24 @@ def _visible_stories(*, user: AbstractBaseUser) -> QuerySet[Story]:
 
 
 def _with_people(stories: QuerySet[Story]) -> QuerySet[Story]:
-    people = StoryPerson.objects.filter(user__is_active=True).select_related("user")
+    people = StoryPerson.objects.select_related("user").order_by("pk")
     return stories.select_related("author", "team").prefetch_related(
-        Prefetch("people", queryset=people.order_by("pk"), to_attr="active_people")
+        Prefetch("people", queryset=people, to_attr="all_people")
     )
+
+
+def _people_listed(stories: list[Story]) -> list[Story]:
+    # Everyone named, and those still active: only they are listed.
+    for story in stories:
+        story.active_people = [person for person in story.all_people if person.user.is_active]
+    return stories
 
 
 def list_stories_for_user(*, user: AbstractBaseUser) -> list[Story]:
     """The stories ``user`` may read, newest first, each with ``active_people``."""
-    return list(_with_people(_visible_stories(user=user)).order_by("-created_at", "-pk"))
+    return _people_listed(
+        list(_with_people(_visible_stories(user=user)).order_by("-created_at", "-pk"))
+    )
 
 
 def get_story_for_user(*, story_id: int, user: AbstractBaseUser) -> Story:
@@ -212,19 +222,22 @@ def get_story_for_user(*, story_id: int, user: AbstractBaseUser) -> Story:
     story = _with_people(_visible_stories(user=user)).filter(pk=story_id).first()
     if story is None:
         raise Http404("No such story.")
-    return story
+    return _people_listed([story])[0]
 
 
 def story_status(story: Story) -> str:
     """``shown`` (everyone named approved), ``declined`` (someone declined) or ``waiting``.
 
-    Reads the story's rows afresh, deactivated people included: one who can no longer
-    answer keeps it waiting.
+    Deactivated people count too: one who can no longer answer keeps it waiting.
     """
-    answers = set(story.people.values_list("answer", "user__is_active"))
-    if any(answer == StoryPerson.Answer.DECLINED for answer, _active in answers):
+    people = getattr(story, "all_people", None)
+    if people is None:
+        people = list(story.people.select_related("user"))
+    if any(person.answer == StoryPerson.Answer.DECLINED for person in people):
         return "declined"
-    if all(answer == StoryPerson.Answer.APPROVED and active for answer, active in answers):
+    if all(
+        person.answer == StoryPerson.Answer.APPROVED and person.user.is_active for person in people
+    ):
         return "shown"
     return "waiting"
 
@@ -344,6 +357,33 @@ def get_ritual_for_user(*, ritual_id: int, user: AbstractBaseUser) -> TeamRitual
 def list_indexed_rituals() -> list[TeamRitual]:
     """Every ritual with a space, for the Q&A index (the index checks its readers)."""
     return list(_with_keepers(TeamRitual.objects.filter(space__isnull=False)).order_by("pk"))
+
+
+def _name(user: AbstractBaseUser) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def ritual_sentence(ritual: TeamRitual, *, leaving_user_id: int | None = None) -> str:
+    """One sentence for a handover draft: what, when, why, and who keeps it going (saying
+    so when the keeper is the person leaving). In the active language."""
+    values = {"what": ritual.what.rstrip(" ."), "when": ritual.when.rstrip(" .")}
+    if ritual.kind == TeamRitual.Kind.DUTY:
+        parts = [_("Recurring duty: %(what)s, %(when)s.") % values]
+    else:
+        parts = [_("%(what)s, %(when)s.") % values]
+    if ritual.why:
+        parts.append(_("Why: %(why)s") % {"why": " ".join(ritual.why.split())})
+    keepers = list(ritual.active_keepers)
+    if keepers:
+        parts.append(
+            _("Kept going by %(keepers)s.") % {"keepers": ", ".join(_name(p) for p in keepers)}
+        )
+    leaving = next((p for p in keepers if p.pk == leaving_user_id), None)
+    if leaving is not None:
+        parts.append(_("%(name)s is leaving, so it needs a new keeper.") % {"name": _name(leaving)})
+    elif not keepers:
+        parts.append(_("No one keeps it going yet."))
+    return " ".join(str(part) for part in parts)
 
 
 # --- A person's data ---------------------------------------------------------------------------
