@@ -382,6 +382,12 @@ QA_GENERATION_URL = env_url("QA_GENERATION_URL", schemes=("http", "https")) or "
 QA_GENERATION_MODEL = env_str("QA_GENERATION_MODEL", "local-model")
 QA_GENERATION_API_KEY = env_str("QA_GENERATION_API_KEY", "") or ""
 QA_GENERATION_TIMEOUT = env_int("QA_GENERATION_TIMEOUT", 20, minimum=1, maximum=120)
+# Beat asks the plugins for the documents they offer to the index every 15 minutes (a plugin
+# also signals its changes, plugins.signals.index_documents_changed, for a sooner update).
+CELERY_BEAT_SCHEDULE["sync-plugin-documents"] = {
+    "task": "qa.sync_plugin_documents",
+    "schedule": 900.0,
+}
 
 # --- Chat bots ---------------------------------------------------------------------------------
 

@@ -1,6 +1,11 @@
 """Celery's entry point for handover (autodiscovery imports ``<app>.tasks``): each room's tasks."""
 
-from handover.consent.tasks import run_purge_job_task, sweep_purge_jobs_task
+from handover.cases.tasks import announce_case_opened_task
+from handover.consent.tasks import (
+    deliver_plugin_purpose_task,
+    run_purge_job_task,
+    sweep_purge_jobs_task,
+)
 from handover.drafting.tasks import (
     rewrite_topics_task,
     run_draft_task,
@@ -20,6 +25,8 @@ from handover.rights.tasks import (
 )
 
 __all__ = [
+    "announce_case_opened_task",
+    "deliver_plugin_purpose_task",
     "build_data_export_task",
     "delete_expired_data_exports_task",
     "delete_expired_uploads_task",

@@ -13,7 +13,12 @@ import pluggy
 
 if TYPE_CHECKING:
     from plugins.types import (
+        CaseRef,
+        ConsentedDelivery,
+        ConsentPurpose,
+        DraftSectionProposal,
         ExportSection,
+        IndexDocument,
         NavEntry,
         Panel,
         PanelTarget,
@@ -91,4 +96,64 @@ def tacit_consent_purge(request: PurgeRequest) -> int:
     must be idempotent: a purge interrupted by a crash runs its steps again. A hook that
     raises fails the purge job, which the sweeper runs again, so nothing derived is left
     behind.
+    """
+
+
+@hookspec
+def tacit_consent_purposes() -> list[ConsentPurpose]:
+    """Return the consent purposes this plugin needs to receive a person's threads.
+
+    Asked once per process. Each purpose is shown on the consent form as its own tick box,
+    off until the person ticks it, with the plugin's own words (``ConsentPurpose``). A
+    purpose whose key is malformed, or is already taken by Tacit or another plugin, stops
+    start-up. Data for a purpose reaches only the plugin that declared it, and only
+    through ``tacit_consented_messages``.
+    """
+
+
+@hookspec
+def tacit_consented_messages(delivery: ConsentedDelivery) -> None:
+    """Receive a batch of a case's consented messages for a purpose this plugin declared.
+
+    Called on the worker, only for a purpose of this plugin and only with what a live
+    grant of that purpose allows (read through the ledger's one read path: redacted,
+    pseudonymised, in scope); never for a purpose the person did not grant. A delivery
+    runs after a grant of the purpose is given or renewed. What the plugin derives it must
+    delete in ``tacit_consent_purge`` when ``request.purposes`` holds the purpose's
+    ``value`` (or ``request.whole_case``). A hook that raises is logged; the delivery is
+    tried again by the next grant.
+    """
+
+
+@hookspec
+def tacit_case_opened(case: CaseRef) -> None:
+    """A handover case was opened (called on the worker after the case was saved).
+
+    May be called more than once for the same case (a retried task): be idempotent. A
+    hook that raises is logged and the other plugins are still called.
+    """
+
+
+@hookspec
+def tacit_draft_sections(case: CaseRef) -> list[DraftSectionProposal]:
+    """Return sections to propose for ``case``'s handover draft, from what the plugin holds.
+
+    Called by the drafting task after the sections from the consented threads are written.
+    Each proposal becomes a section the subject reviews like the others: nothing of it is
+    published before they approve it, and a section they edited or decided on is kept as
+    it is on the next run. A proposal must hold only what people wrote in the plugin, never
+    anything inferred about a person. A hook that raises is logged and its sections are
+    left out.
+    """
+
+
+@hookspec
+def tacit_index_documents() -> list[IndexDocument]:
+    """Return every document this plugin offers to the Q&A index.
+
+    Called on the worker when the index is rebuilt, periodically, and soon after the
+    plugin sends ``plugins.signals.index_documents_changed``. The index keeps exactly what
+    was returned (a document no longer returned is removed); readers of the document's
+    space may be answered from it. A hook that raises is logged and the plugin's
+    documents stay as they were.
     """

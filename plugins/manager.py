@@ -21,7 +21,12 @@ from django.conf import settings
 
 from plugins import hookspecs
 from plugins.types import (
+    CaseRef,
+    ConsentedDelivery,
+    ConsentPurpose,
+    DraftSectionProposal,
     ExportSection,
+    IndexDocument,
     NavEntry,
     Panel,
     PanelTarget,
@@ -67,6 +72,7 @@ def build_plugin_manager(
         pm.check_pending()
     except pluggy.PluginValidationError as error:
         raise PluginLoadError(str(error)) from error
+    _check_consent_purposes(pm)
     return pm
 
 
@@ -308,3 +314,230 @@ def run_plugin_purges(request: PurgeRequest, pm: pluggy.PluginManager | None = N
         except Exception as error:
             raise PluginError(f"plugin {name} failed in tacit_consent_purge: {error}") from error
     return removed
+
+
+# --- Consent purposes and the data they let through -------------------------------------------
+
+_PURPOSE_KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+_PURPOSE_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,15}")
+
+
+def _declared_purposes(pm: pluggy.PluginManager) -> tuple[tuple[str, ConsentPurpose], ...]:
+    declared: list[tuple[str, ConsentPurpose]] = []
+    for impl in pm.hook.tacit_consent_purposes.get_hookimpls():
+        name = _plugin_name(pm, impl)
+        try:
+            purposes = list(impl.function() or ())
+        except Exception as error:
+            raise PluginLoadError(
+                f"plugin {name} failed in tacit_consent_purposes: {error}"
+            ) from error
+        for purpose in purposes:
+            declared.append((name, purpose))
+    return tuple(declared)
+
+
+def _check_consent_purposes(pm: pluggy.PluginManager) -> None:
+    """Stop start-up on a malformed purpose or one whose key is taken."""
+    seen: dict[str, str] = {}
+    for name, purpose in _declared_purposes(pm):
+        if not isinstance(purpose, ConsentPurpose):
+            raise PluginLoadError(f"plugin {name} declared {purpose!r}, not a ConsentPurpose")
+        if not _PURPOSE_KEY.fullmatch(purpose.key):
+            raise PluginLoadError(
+                f"plugin {name} declared the consent purpose key {purpose.key!r}: use lower-case "
+                "letters, digits and hyphens (at most 40)"
+            )
+        if not _PURPOSE_VERSION.fullmatch(purpose.version or ""):
+            raise PluginLoadError(
+                f"plugin {name} declared purpose {purpose.key!r} with version "
+                f"{purpose.version!r}: use up to 16 letters, digits, dots, hyphens"
+            )
+        texts = (purpose.title, purpose.text, purpose.title_zh_hans, purpose.text_zh_hans)
+        if not all(isinstance(text, str) and text.strip() for text in texts):
+            raise PluginLoadError(
+                f"plugin {name} declared purpose {purpose.key!r} without a title and text "
+                "in both English and Simplified Chinese"
+            )
+        if purpose.key in seen:
+            raise PluginLoadError(
+                f"plugins {seen[purpose.key]} and {name} both declare the consent purpose "
+                f"{purpose.key!r}"
+            )
+        seen[purpose.key] = name
+
+
+def plugin_consent_purposes(
+    pm: pluggy.PluginManager | None = None,
+) -> list[tuple[str, ConsentPurpose]]:
+    """(plugin name, purpose) for every consent purpose plugins declare, in load order.
+
+    Validated when the manager was built, so every entry here is well-formed and unique.
+    """
+    return list(_cached_purposes(pm or get_plugin_manager()))
+
+
+@cache
+def _cached_purposes(pm: pluggy.PluginManager) -> tuple[tuple[str, ConsentPurpose], ...]:
+    return _declared_purposes(pm)
+
+
+def deliver_consented_messages(
+    purpose_value: str,
+    deliveries: Iterable[ConsentedDelivery],
+    pm: pluggy.PluginManager | None = None,
+) -> bool:
+    """Hand each delivery to the one plugin that declared ``purpose_value``, and to no other.
+
+    The caller (``handover.consent.plugin_delivery``) reads the deliveries through the
+    ledger's read path for that purpose only; this function makes sure no other plugin
+    sees them, whatever it implements. Returns False when no installed plugin declares the
+    purpose (nothing is read then) or the plugin's hook raised (logged).
+    """
+    pm = pm or get_plugin_manager()
+    owner = next(
+        (name for name, purpose in plugin_consent_purposes(pm) if purpose.value == purpose_value),
+        None,
+    )
+    if owner is None:
+        return False
+    impl = next(
+        (
+            impl
+            for impl in pm.hook.tacit_consented_messages.get_hookimpls()
+            if _plugin_name(pm, impl) == owner
+        ),
+        None,
+    )
+    if impl is None:
+        logger.error("Plugin %s declares %s but cannot receive messages.", owner, purpose_value)
+        return False
+    for delivery in deliveries:
+        if delivery.purpose != purpose_value:
+            raise ValueError(f"a delivery for {delivery.purpose} sent as {purpose_value}")
+        try:
+            impl.function(delivery=delivery)
+        except Exception:
+            logger.exception(
+                "Plugin %s failed in tacit_consented_messages for case %s.",
+                owner,
+                delivery.case.case_id,
+            )
+            return False
+    return True
+
+
+# --- Handover cases: opened, and the sections plugins propose ---------------------------------
+
+
+def notify_case_opened(case: CaseRef, pm: pluggy.PluginManager | None = None) -> None:
+    """Tell every plugin that ``case`` was opened; a plugin that raises is logged."""
+    pm = pm or get_plugin_manager()
+    for impl in pm.hook.tacit_case_opened.get_hookimpls():
+        try:
+            impl.function(case=case)
+        except Exception:
+            logger.exception(
+                "Plugin %s failed in tacit_case_opened for case %s.",
+                _plugin_name(pm, impl),
+                case.case_id,
+            )
+
+
+_SECTION_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
+
+
+def plugin_draft_sections(
+    case: CaseRef, pm: pluggy.PluginManager | None = None
+) -> list[tuple[str, DraftSectionProposal]]:
+    """(plugin name, proposal) for the sections plugins propose for ``case``'s draft.
+
+    A plugin that raises is logged and left out; a proposal that is not a
+    ``DraftSectionProposal``, has a malformed key, no title or no sentence is dropped.
+    Keys repeated by one plugin keep the first.
+    """
+    pm = pm or get_plugin_manager()
+    found: list[tuple[str, DraftSectionProposal]] = []
+    for impl in pm.hook.tacit_draft_sections.get_hookimpls():
+        name = _plugin_name(pm, impl)
+        try:
+            proposals = list(impl.function(case=case) or ())
+        except Exception:
+            logger.exception("Plugin %s failed in tacit_draft_sections; left out.", name)
+            continue
+        keys: set[str] = set()
+        for proposal in proposals:
+            valid = (
+                isinstance(proposal, DraftSectionProposal)
+                and isinstance(proposal.key, str)
+                and _SECTION_KEY.fullmatch(proposal.key)
+                and isinstance(proposal.title, str)
+                and proposal.title.strip()
+                and isinstance(proposal.source, str)
+                and any(isinstance(s, str) and s.strip() for s in proposal.sentences or ())
+                and proposal.key not in keys
+            )
+            if not valid:
+                logger.error("Plugin %s proposed %r as a draft section; dropped.", name, proposal)
+                continue
+            keys.add(proposal.key)
+            sentences = tuple(
+                s.strip() for s in proposal.sentences if isinstance(s, str) and s.strip()
+            )
+            found.append(
+                (name, replace(proposal, title=proposal.title.strip(), sentences=sentences))
+            )
+    return found
+
+
+# --- Q&A index sources -----------------------------------------------------------------------
+
+_DOCUMENT_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,119}")
+
+
+def plugin_index_documents(
+    pm: pluggy.PluginManager | None = None,
+) -> dict[str, list[IndexDocument] | None]:
+    """Plugin name -> the documents it offers to the Q&A index (None: its hook raised, so
+    what it offered before should be kept).
+
+    A document that is not an ``IndexDocument``, has a malformed or repeated key, no
+    title, text or space, or an unsafe URL is logged and dropped.
+    """
+    pm = pm or get_plugin_manager()
+    offered: dict[str, list[IndexDocument] | None] = {}
+    for impl in pm.hook.tacit_index_documents.get_hookimpls():
+        name = _plugin_name(pm, impl)
+        try:
+            documents = list(impl.function() or ())
+        except Exception:
+            logger.exception("Plugin %s failed in tacit_index_documents; its documents kept.", name)
+            offered[name] = None
+            continue
+        keys: set[str] = set()
+        kept: list[IndexDocument] = []
+        for document in documents:
+            valid = (
+                isinstance(document, IndexDocument)
+                and isinstance(document.key, str)
+                and _DOCUMENT_KEY.fullmatch(document.key)
+                and document.key not in keys
+                and all(
+                    isinstance(value, str) and value.strip()
+                    for value in (document.title, document.text, document.space_key)
+                )
+                and _safe_url(document.url)
+            )
+            if not valid:
+                logger.error("Plugin %s offered %r to the index; dropped.", name, document)
+                continue
+            keys.add(document.key)
+            kept.append(document)
+        offered[name] = kept
+    return offered
+
+
+def plugin_names(pm: pluggy.PluginManager | None = None) -> list[str]:
+    """The names of every registered plugin (a module's dotted path, an entry point's name)."""
+    pm = pm or get_plugin_manager()
+    return [name for name, _plugin in pm.list_name_plugin()]

@@ -74,7 +74,7 @@ def _validation_body(detail: object) -> dict:
 @extend_schema_serializer(component_name="AnswerCitation")
 class CitationSerializer(serializers.Serializer):
     chunk_id = serializers.IntegerField()
-    kind = serializers.ChoiceField(choices=["page", "thread", "entry"])
+    kind = serializers.ChoiceField(choices=["page", "thread", "entry", "plugin"])
     title = serializers.CharField()
     heading = serializers.CharField(allow_blank=True)
     url = serializers.CharField(allow_blank=True)

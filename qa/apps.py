@@ -16,6 +16,13 @@ class QaConfig(AppConfig):
 
         pages_changed.connect(on_pages_changed, dispatch_uid="qa.index_pages")
 
+        from plugins.signals import index_documents_changed
+        from qa.receivers import on_plugin_documents_changed
+
+        index_documents_changed.connect(
+            on_plugin_documents_changed, dispatch_uid="qa.sync_plugin_documents"
+        )
+
         from core.hooks import register_profile_section
         from qa.mcp.views import assistants_section
 

@@ -296,8 +296,8 @@ def _check_source(source: ThreadSource, consent_key: str) -> None:
         raise ValueError(f"{source.source_key} belongs to {source.consent_key}, not {consent_key}")
     if source.purpose != Chunk.QA_PURPOSE:
         raise ValueError(f"{source.source_key}: purpose {source.purpose!r} is not Q&A")
-    if source.source_key.startswith("page:"):
-        raise ValueError("thread sources cannot use the page: key prefix")
+    if source.source_key.startswith(("page:", "entry:", "plugin:")):
+        raise ValueError("thread sources cannot use the page:, entry: or plugin: key prefixes")
 
 
 @transaction.atomic

@@ -66,6 +66,7 @@ class Chunk(models.Model):
         PAGE = "page", _("Wiki page")
         THREAD = "thread", _("Thread")
         ENTRY = "entry", _("Answered question")
+        PLUGIN = "plugin", _("From a plugin")
 
     # The consent purpose under which thread chunks may be searched (the ledger's "index").
     QA_PURPOSE = "index"
@@ -123,7 +124,8 @@ class Chunk(models.Model):
                 | Q(kind="thread", page__isnull=True, entry__isnull=True)
                 & ~Q(consent_key="")
                 & ~Q(purpose="")
-                | Q(kind="entry", page__isnull=True, consent_key="", entry__isnull=False),
+                | Q(kind="entry", page__isnull=True, consent_key="", entry__isnull=False)
+                | Q(kind="plugin", page__isnull=True, consent_key="", entry__isnull=True),
                 name="qa_chunk_kind_fields",
             ),
         ]

@@ -187,7 +187,8 @@ def rebuild_index(
     embed: bool = True,
     progress: Progress | None = None,
 ) -> RebuildSummary:
-    """The whole ``reindex``: re-chunk every page, repair the keyword statistics, embed.
+    """The whole ``reindex``: re-chunk every page and plugin document, repair the keyword
+    statistics, embed.
 
     ``rechunk=False`` only embeds; ``embed=False`` leaves embedding to the worker (the
     caller queues it). Embedding here fills the active index; an index being built is
@@ -197,6 +198,9 @@ def rebuild_index(
     stats = None
     if rechunk:
         pages, changed, dropped = rechunk_pages(progress=progress)
+        from qa.plugin_sources import sync_plugin_documents
+
+        sync_plugin_documents()
         stats = repair_keyword_stats()
     index = None
     embedded = 0

@@ -6,7 +6,8 @@ may be answered from: a page chunk while its page is live, in the space the chun
 indexed under, and that space is readable to them (the wiki's own rule,
 ``readable_spaces_q``); a thread chunk while it is searchable (not withdrawn), its consent
 is for Q&A and has not expired, and its space is readable to them; an answered question
-(an entry) while its space is readable to them. Anything else, and
+(an entry) or a document a plugin offered while its space is readable to them. Anything
+else, and
 any chunk for an anonymous person, is left out: it fails closed.
 
 Keyword ranking is BM25 over the postings the indexer keeps (term frequencies, document
@@ -68,7 +69,7 @@ def _visible_sql(
         "AND p.deleted_at IS NULL AND p.space_id = c.space_id)) "
         "OR (c.kind = 'thread' AND c.purpose = %s "
         "AND (c.expires_at IS NULL OR c.expires_at > now())) "
-        "OR c.kind = 'entry')"
+        "OR c.kind = 'entry' OR c.kind = 'plugin')"
     )
     return sql, [*spaces_params, Chunk.QA_PURPOSE]
 

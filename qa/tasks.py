@@ -42,6 +42,15 @@ def build_embedding_index_task(index_id: int) -> str:
     return outcome.value
 
 
+@shared_task(name="qa.sync_plugin_documents", acks_late=True)
+def sync_plugin_documents_task() -> int:
+    """Make the index hold what plugins offer now, then embed what changed; idempotent."""
+    from qa.plugin_sources import sync_plugin_documents
+
+    sync_plugin_documents()
+    return embed_pending_task.run()
+
+
 # The bots' tasks live beside their code; importing them here registers them with Celery,
 # whose autodiscovery looks only at each app's ``tasks`` module.
 from qa.bots.tasks import (  # noqa: E402, F401

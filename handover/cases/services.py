@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from core.models import Membership, Team
 from core.services import record_audit_event
+from handover.cases.plugins import schedule_case_opened
 from handover.cases.selectors import (
     HR,
     MANAGER,
@@ -162,6 +163,7 @@ def open_case(
         scope=f"case:{case.pk}",
         details={"team_id": team.pk, "successors": len(successors)},
     )
+    schedule_case_opened(case_id=case.pk)
     return case
 
 

@@ -13,16 +13,28 @@ from core.api_errors import ErrorSerializer
 from handover.api_base import HandoverApi
 from handover.cases.selectors import get_own_case_for_subject
 from handover.consent import selectors, services
-from handover.models import ConsentGrant, HandoverCase, PurgeJob, Purpose
+from handover.consent.purposes import grantable_values
+from handover.models import ConsentGrant, HandoverCase, PurgeJob
 
 
 def _subject_case(request: Request, case_id: int) -> HandoverCase:
     return get_own_case_for_subject(case_id=case_id, user=request.user)
 
 
+class PurposeField(serializers.ChoiceField):
+    """A consent purpose: the ledger's own or one an installed plugin declares.
+
+    The choices are read each time a serializer is built (DRF builds its fields anew per
+    serializer), so they follow the plugins installed, as the schema does.
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(choices=grantable_values(), **kwargs)
+
+
 @extend_schema_serializer(component_name="ConsentChoices")
 class ChoicesSerializer(serializers.Serializer):
-    purposes = serializers.ListField(child=serializers.ChoiceField(choices=Purpose.choices))
+    purposes = serializers.ListField(child=PurposeField())
     conversation_ids = serializers.ListField(child=serializers.IntegerField())
     excluded_thread_ids = serializers.ListField(child=serializers.IntegerField())
     expires_at = serializers.DateTimeField(allow_null=True)
@@ -62,9 +74,7 @@ class ConsentApi(HandoverApi):
 
     @extend_schema_serializer(component_name="ConsentRecord")
     class InputSerializer(serializers.Serializer):
-        purposes = serializers.ListField(
-            child=serializers.ChoiceField(choices=Purpose.choices), max_length=len(Purpose.values)
-        )
+        purposes = serializers.ListField(child=PurposeField(), max_length=64)
         conversation_ids = serializers.ListField(
             child=serializers.IntegerField(min_value=1, max_value=2**62), max_length=10_000
         )
@@ -142,9 +152,7 @@ class ConsentWithdrawApi(HandoverApi):
     @extend_schema_serializer(component_name="ConsentWithdrawal")
     class InputSerializer(serializers.Serializer):
         everything = serializers.BooleanField(default=False)
-        purposes = serializers.ListField(
-            child=serializers.ChoiceField(choices=Purpose.choices), required=False
-        )
+        purposes = serializers.ListField(child=PurposeField(), required=False)
         conversation_ids = serializers.ListField(
             child=serializers.IntegerField(min_value=1, max_value=2**62), required=False
         )

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from handover.models import Purpose
+from handover.consent.purposes import grantable_values
 
 
 class ConsentForm(forms.Form):
@@ -11,7 +11,7 @@ class ConsentForm(forms.Form):
 
     purposes = forms.MultipleChoiceField(
         label=_("Purposes"),
-        choices=Purpose.choices,
+        choices=(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -44,6 +44,8 @@ class ConsentForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.source_conversations = source_conversations or {}
+        # The ledger's purposes and those installed plugins declare, as of this request.
+        self.fields["purposes"].choices = [(value, value) for value in grantable_values()]
         self.fields["conversations"].choices = [(pk, str(pk)) for pk in conversation_ids]
         self.fields["sources"].choices = [(pk, str(pk)) for pk in self.source_conversations]
 
@@ -75,5 +77,9 @@ class WithdrawForm(forms.Form):
             ("conversation", "conversation"),
         ]
     )
-    purpose = forms.ChoiceField(choices=Purpose.choices, required=False)
+    purpose = forms.ChoiceField(choices=(), required=False)
     conversation = forms.IntegerField(required=False, min_value=1)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["purpose"].choices = [(value, value) for value in grantable_values()]

@@ -33,7 +33,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from handover.consent.terms import CURRENT_VERSION
+from handover.consent.purposes import is_plugin_purpose, live_terms_q
 from handover.models import (
     ConsentExcludedThread,
     ConsentGrant,
@@ -57,13 +57,18 @@ SERVING_STATES = frozenset(
 
 
 def live_grant_q(*, now: datetime | None = None) -> Q:
-    """A filter for grants (of any case) that are live now; ``live_grants`` applies it."""
+    """A filter for grants (of any case) that are live now; ``live_grants`` applies it.
+
+    Live: the case serves, the grant has not ended or expired, and it was given under the
+    terms in force (``handover.consent.purposes.live_terms_q``: a plugin's purpose only
+    while that plugin is installed and its words unchanged).
+    """
     now = now or timezone.now()
-    return Q(
-        case__state__in=SERVING_STATES,
-        ended_at__isnull=True,
-        terms_version=CURRENT_VERSION,
-    ) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+    return (
+        Q(case__state__in=SERVING_STATES, ended_at__isnull=True)
+        & live_terms_q()
+        & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+    )
 
 
 def live_grants(
@@ -72,7 +77,7 @@ def live_grants(
     """The grants of ``case`` that are live now (for ``purpose``; any purpose when None)."""
     grants = ConsentGrant.objects.filter(case=case).filter(live_grant_q(now=now))
     if purpose is not None:
-        grants = grants.filter(purpose=Purpose(purpose))
+        grants = grants.filter(purpose=purpose if is_plugin_purpose(purpose) else Purpose(purpose))
     return grants
 
 

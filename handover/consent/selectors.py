@@ -12,8 +12,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 
 from handover.cases.selectors import is_subject_of
+from handover.consent.purposes import grantable_values, live_terms_q
 from handover.consent.read import live_grants
-from handover.consent.terms import CURRENT_VERSION
 from handover.errors import ConsentByProxyError
 from handover.models import (
     ConsentGrant,
@@ -54,8 +54,10 @@ def current_choices(*, case: HandoverCase, user: AbstractBaseUser) -> ConsentCho
         threads |= {row.thread_id for row in grant.excluded_thread_rows.all()}
         expires = grant.expires_at or expires
     outdated = set(
-        ConsentGrant.objects.filter(case=case, ended_at__isnull=True)
-        .exclude(terms_version=CURRENT_VERSION)
+        ConsentGrant.objects.filter(
+            case=case, ended_at__isnull=True, purpose__in=grantable_values()
+        )
+        .exclude(live_terms_q())
         .values_list("purpose", flat=True)
     )
     return ConsentChoices(

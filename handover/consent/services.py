@@ -25,8 +25,10 @@ from django.utils.translation import gettext as _
 from core.services import record_audit_event
 from handover.cases import services as case_services
 from handover.cases.selectors import is_subject_of
+from handover.consent import purposes as consent_purposes
+from handover.consent.plugin_delivery import schedule_plugin_deliveries
 from handover.consent.purge import PurgeScope, registered_purge_steps
-from handover.consent.terms import naming_terms, terms_for
+from handover.consent.terms import naming_terms
 from handover.errors import ConsentByProxyError, HandoverError, InvalidScopeError
 from handover.indexing.services import hide_case_passages, schedule_case_indexing
 from handover.models import (
@@ -164,7 +166,8 @@ def record_consent(
     if case.is_finished:
         raise HandoverError(_("This handover is closed or withdrawn; nothing more can be shared."))
     wanted = set(purposes)
-    unknown = wanted - set(Purpose.values)
+    grantable = consent_purposes.grantable_values()
+    unknown = wanted - set(grantable)
     if unknown:
         raise InvalidScopeError(
             _("Unknown purpose: %(names)s") % {"names": ", ".join(sorted(unknown))}
@@ -191,7 +194,8 @@ def record_consent(
         for purpose in (Purpose.ATTRIBUTE, Purpose.QUOTE)
     )
     grants = []
-    for purpose in Purpose.values:
+    # Open grants of a purpose no longer offered (an uninstalled plugin's) end here too.
+    for purpose in [*grantable, *(p for p in open_grants if p not in grantable)]:
         previous = open_grants.get(purpose)
         if purpose not in wanted:
             if previous is not None:
@@ -203,7 +207,7 @@ def record_consent(
             removed_conversations |= old_conversations - set(conversations)
             removed_threads |= set(threads) - old_threads
             _end(previous, ConsentGrant.EndReason.RENEWED, now)
-        terms = terms_for(purpose, language)
+        terms = consent_purposes.terms_for(purpose, language)
         grants.append(
             _write_grant(
                 case=case,
@@ -255,6 +259,8 @@ def record_consent(
         from handover.privacy.tasks import prepare_case_messages_task
 
         transaction.on_commit(lambda: prepare_case_messages_task.delay(case.pk))
+        # Plugins get what they were granted now; what preparation adds follows when it ends.
+        schedule_plugin_deliveries(case_id=case.pk, purposes=[g.purpose for g in grants])
     return grants
 
 
@@ -376,7 +382,11 @@ def withdraw_everything(*, case: HandoverCase, by: AbstractBaseUser) -> PurgeJob
     return _create_purge_job(
         case=case,
         by=by,
-        scope=PurgeScope(case_id=case.pk, whole_case=True, purposes=frozenset(Purpose.values)),
+        scope=PurgeScope(
+            case_id=case.pk,
+            whole_case=True,
+            purposes=frozenset(consent_purposes.grantable_values()) | frozenset(ended),
+        ),
     )
 
 

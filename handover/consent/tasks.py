@@ -15,3 +15,11 @@ def run_purge_job_task(job_id: int) -> None:
 def sweep_purge_jobs_task() -> None:
     """Send again purges that are pending or whose worker died, until each is done."""
     services.requeue_purge_jobs()
+
+
+@shared_task(name="handover.consent.tasks.deliver_plugin_purpose_task", ignore_result=True)
+def deliver_plugin_purpose_task(case_id: int, purpose: str) -> None:
+    """Hand a case's messages consented for a plugin's purpose to that plugin alone."""
+    from handover.consent.plugin_delivery import deliver_case_purpose
+
+    deliver_case_purpose(case_id=case_id, purpose=purpose)

@@ -4,6 +4,7 @@ Anyone else who may see the case (manager, HR, successor) gets 404 here: these p
 are where the choices are, and they never see them.
 """
 
+from collections.abc import Iterable
 from datetime import datetime, time
 
 from django.contrib import messages
@@ -17,10 +18,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from handover.cases.selectors import is_subject_of
+from handover.consent import purposes as consent_purposes
 from handover.consent import selectors, services, terms
 from handover.consent.forms import ConsentForm, ThreadScopeForm, WithdrawForm
 from handover.errors import HandoverError
-from handover.models import HandoverCase, Purpose
+from handover.models import ConsentGrant, HandoverCase
 from handover.rights.access import acting_subject, get_case_for_actor, subject_or_login_required
 
 
@@ -37,6 +39,15 @@ def _end_of_day(day) -> datetime | None:  # noqa: ANN001
     if day is None:
         return None
     return timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
+
+
+def _titled(grants: Iterable[ConsentGrant], language: str) -> list[ConsentGrant]:
+    """The grants with ``purpose_title``: a plugin's purpose titled in its own words."""
+    titles = {choice.value: choice.title for choice in consent_purposes.choices(language)}
+    found = list(grants)
+    for grant in found:
+        grant.purpose_title = titles.get(grant.purpose, grant.purpose)
+    return found
 
 
 @subject_or_login_required
@@ -92,11 +103,10 @@ def consent_form(request: HttpRequest, case_id: int) -> HttpResponse:
         "groups": groups,
         "choices": choices,
         "preamble": terms.preamble(language),
-        "purposes": [
-            {"value": value, "label": label, "text": terms.purpose_text(value, language)}
-            for value, label in Purpose.choices
-        ],
-        "ledger": selectors.list_grants_for_subject(case=case, user=subject)[:50],
+        "purposes": consent_purposes.choices(language),
+        "ledger": _titled(
+            selectors.list_grants_for_subject(case=case, user=subject)[:50], language
+        ),
         "purges": selectors.list_purge_jobs_for_subject(case=case, user=subject)[:20],
     }
     return render(request, "handover/consent_form.html", context, status=status)

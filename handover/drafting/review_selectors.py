@@ -49,6 +49,7 @@ PART_ORDER = [
     DraftSentence.Part.PERSON,
     DraftSentence.Part.DUTY,
     DraftSentence.Part.ANSWER,
+    DraftSentence.Part.CONTRIBUTED,
 ]
 
 READER_ROLES = frozenset({SUBJECT, SUCCESSOR})
@@ -131,8 +132,13 @@ def current_run(*, case: HandoverCase) -> DraftRun | None:
 
 
 def current_sections_q(*, case: HandoverCase, run: DraftRun | None) -> Q:
-    """Sections of the current draft: the run's topic sections and the interview's."""
-    interview = Q(case=case, run__isnull=True, kind=DraftSection.Kind.INTERVIEW)
+    """Sections of the current draft: the run's topic sections, the interview's and those
+    plugins proposed."""
+    interview = Q(
+        case=case,
+        run__isnull=True,
+        kind__in=[DraftSection.Kind.INTERVIEW, DraftSection.Kind.PLUGIN],
+    )
     if run is None:
         return interview
     return interview | Q(case=case, run=run, kind=DraftSection.Kind.TOPIC)

@@ -27,6 +27,7 @@ from core.services import record_audit_event
 from handover.consent.read import ConsentedMessage, consented_messages, iter_consented_messages
 from handover.drafting import compose
 from handover.drafting.clustering import cluster_embeddings, normalised_mean
+from handover.drafting.plugin_sections import write_plugin_sections
 from handover.models import (
     DraftCitation,
     DraftRun,
@@ -401,6 +402,8 @@ def run_draft(
             _cluster(run, token)
             run.refresh_from_db()
         _write(run, token)
+        _hold(run.pk, token)
+        write_plugin_sections(case=run.case)
     except DraftCancelledError:
         return _finish(run_id, token, DraftRun.Status.CANCELLED)
     except LostClaimError:

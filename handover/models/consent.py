@@ -18,6 +18,8 @@ class Purpose(models.TextChoices):
 
 
 PURPOSE_VALUES = [value for value, _label in Purpose.choices]
+# A purpose a plugin declares is stored as "plugin:<key>" (``handover.consent.purposes``).
+PLUGIN_PURPOSE_PATTERN = r"^plugin:[a-z0-9][a-z0-9-]{0,39}$"
 
 
 class ConsentGrant(models.Model):
@@ -40,7 +42,9 @@ class ConsentGrant(models.Model):
     grantor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consent_grants"
     )
-    purpose = models.CharField(max_length=32, choices=Purpose.choices)
+    # One of ``Purpose`` or a plugin's "plugin:<key>"; titles come from
+    # ``handover.consent.purposes.title_of``.
+    purpose = models.CharField(max_length=64)
     terms_version = models.CharField(max_length=32)
     terms_language = models.CharField(max_length=8)
     terms_text = models.TextField(help_text="The exact terms the subject was shown.")
@@ -69,7 +73,9 @@ class ConsentGrant(models.Model):
                 name="handover_grant_one_open_per_purpose",
             ),
             models.CheckConstraint(
-                condition=models.Q(purpose__in=PURPOSE_VALUES), name="handover_grant_purpose"
+                condition=models.Q(purpose__in=PURPOSE_VALUES)
+                | models.Q(purpose__regex=PLUGIN_PURPOSE_PATTERN),
+                name="handover_grant_purpose",
             ),
             models.CheckConstraint(
                 condition=models.Q(ended_at__isnull=True, end_reason="")

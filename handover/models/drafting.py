@@ -198,16 +198,19 @@ class InterviewQuestion(models.Model):
 
 
 class DraftSection(models.Model):
-    """One proposed handover page: about a topic, or an interview answer.
+    """One proposed handover page: about a topic, an interview answer, or from a plugin.
 
-    Sections of a topic belong to the run that wrote them; interview sections belong to
-    the case (``run`` empty) and outlive a redrafting. Only an ``approved`` section is
-    published, and only its ``approved`` sentences.
+    Sections of a topic belong to the run that wrote them; interview sections and those a
+    plugin proposed (``tacit_draft_sections``: ``plugin_key`` names the plugin and its
+    key, ``source_note`` says where it came from) belong to the case (``run`` empty) and
+    outlive a redrafting. Only an ``approved`` section is published, and only its
+    ``approved`` sentences.
     """
 
     class Kind(models.TextChoices):
         TOPIC = "topic", _("From threads")
         INTERVIEW = "interview", _("From the interview")
+        PLUGIN = "plugin", _("From a plugin")
 
     class Status(models.TextChoices):
         PROPOSED = "proposed", _("Proposed")
@@ -238,6 +241,10 @@ class DraftSection(models.Model):
         related_name="section",
     )
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TOPIC)
+    plugin_key = models.CharField(max_length=200, blank=True)
+    source_note = models.CharField(max_length=300, blank=True)
+    # The title a plugin proposed, to tell a rename by the subject from the plugin's own.
+    proposed_title = models.CharField(max_length=200, blank=True)
     title = models.CharField(_("title"), max_length=200)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROPOSED)
     position = models.PositiveIntegerField(default=0)
@@ -265,7 +272,7 @@ class DraftSection(models.Model):
         ordering = ["position", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(kind__in=["topic", "interview"]),
+                condition=models.Q(kind__in=["topic", "interview", "plugin"]),
                 name="handover_section_kind",
             ),
             models.CheckConstraint(
@@ -277,9 +284,18 @@ class DraftSection(models.Model):
                 name="handover_section_rewrite_state",
             ),
             models.CheckConstraint(
-                condition=models.Q(kind="topic", question__isnull=True)
-                | models.Q(kind="interview", topic__isnull=True, question__isnull=False),
+                condition=models.Q(kind="topic", question__isnull=True, plugin_key="")
+                | models.Q(
+                    kind="interview", topic__isnull=True, question__isnull=False, plugin_key=""
+                )
+                | models.Q(kind="plugin", topic__isnull=True, question__isnull=True, run=None)
+                & ~models.Q(plugin_key=""),
                 name="handover_section_source",
+            ),
+            models.UniqueConstraint(
+                fields=["case", "plugin_key"],
+                condition=models.Q(kind="plugin"),
+                name="handover_section_one_per_plugin_key",
             ),
         ]
 
@@ -304,6 +320,7 @@ class DraftSentence(models.Model):
         PERSON = "person", _("People to ask")
         DUTY = "duty", _("Recurring duties")
         ANSWER = "answer", _("In their own words")
+        CONTRIBUTED = "contributed", _("Written by the team")
 
     class Status(models.TextChoices):
         PROPOSED = "proposed", _("Proposed")
@@ -332,6 +349,7 @@ class DraftSentence(models.Model):
                         "person",
                         "duty",
                         "answer",
+                        "contributed",
                     ]
                 ),
                 name="handover_sentence_part",

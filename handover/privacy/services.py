@@ -17,6 +17,7 @@ from django.db.models import Exists, Max, OuterRef, QuerySet
 
 from core.services import record_audit_event
 from handover.cases.selectors import is_subject_of
+from handover.consent.plugin_delivery import schedule_plugin_deliveries
 from handover.consent.read import covered_q, live_grants
 from handover.errors import CasePermissionError, InvalidScopeError
 from handover.indexing.services import hide_case_passages, schedule_case_indexing
@@ -281,6 +282,8 @@ def prepare_case_messages(*, case_id: int, message_ids: Iterable[int] | None = N
         if not batch:
             if done and live_grants(case=case, purpose=Purpose.INDEX).exists():
                 schedule_case_indexing(case_id=case.pk)
+            if done:
+                schedule_plugin_deliveries(case_id=case.pk)
             return done
         last_pk = batch[-1].pk
         with transaction.atomic():

@@ -27,6 +27,7 @@ PART_ORDER = [
     Part.PERSON,
     Part.DUTY,
     Part.ANSWER,
+    Part.CONTRIBUTED,
 ]
 
 

@@ -69,7 +69,8 @@ def publishable_sentences(
     """The section's approved sentences whose citations consent still serves for publishing.
 
     A cited sentence keeps only its served citations and is left out when none is left;
-    an interview answer cites nothing (the subject is its source) and is kept.
+    an interview answer cites nothing (the subject is its source) and is kept, as is a
+    sentence of a plugin's section (people wrote it in the plugin, not in the threads).
     """
     chosen = []
     for sentence in section.sentences.all():
@@ -77,9 +78,10 @@ def publishable_sentences(
             continue
         cited = [citation.message_id for citation in sentence.citations.all()]
         kept = tuple(message_id for message_id in cited if message_id in served)
-        is_answer = sentence.part == DraftSentence.Part.ANSWER or (
-            section.kind == DraftSection.Kind.INTERVIEW and not cited
-        )
+        is_answer = sentence.part in (
+            DraftSentence.Part.ANSWER,
+            DraftSentence.Part.CONTRIBUTED,
+        ) or (section.kind == DraftSection.Kind.INTERVIEW and not cited)
         if not kept and not is_answer:
             continue
         chosen.append(

@@ -45,7 +45,9 @@ INSTRUCTIONS = (
 class SourceCitation(BaseModel):
     """Where a passage comes from."""
 
-    kind: str = Field(description="page, thread or entry (an answered question)")
+    kind: str = Field(
+        description="page, thread, entry (an answered question) or plugin (a plugin's document)"
+    )
     title: str
     heading: str
     url: str = Field(description="An absolute link to the source in Tacit")

@@ -133,8 +133,8 @@ def test_a_new_terms_version_asks_again(case, subject, conversations, monkeypatc
     services.record_consent(
         case=case, by=subject, purposes=[Purpose.INDEX], conversation_ids=[conversations[0].pk]
     )
-    monkeypatch.setattr("handover.consent.read.CURRENT_VERSION", "2099-01-01")
-    monkeypatch.setattr("handover.consent.selectors.CURRENT_VERSION", "2099-01-01")
+    # The one place the terms in force are read from (handover.consent.purposes).
+    monkeypatch.setattr("handover.consent.terms.CURRENT_VERSION", "2099-01-01")
     assert not live_grants(case=case, purpose=Purpose.INDEX).exists()
     from handover.consent.selectors import current_choices
 
