@@ -1,8 +1,11 @@
 """The memories plugin's side of the plugin contract (``plugins.hookspecs``).
 
-Listed in ``settings.TACIT_BUILTIN_PLUGINS``: a "Memories" link; on a handover case the
-team's rituals and recurring duties and the farewell board; on a space the thanks shared
-with its readers; and everything the plugin holds about or by a person in their export.
+Listed in ``settings.TACIT_BUILTIN_PLUGINS``: a "Memories" link; a farewell board opened
+with every handover case; on a case the team's rituals and recurring duties and the
+board, and in its draft a "Team rituals" section, so the successor inherits them; the
+rituals with a space offered to the Q&A index for that space's readers; on a space the
+thanks shared with its readers; and everything the plugin holds about or by a person in
+their export.
 """
 
 from __future__ import annotations
@@ -12,9 +15,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from plugins.hookspecs import hookimpl
-from plugins.memories import selectors
+from plugins.memories import selectors, services
 from plugins.types import (
+    CaseRef,
+    DraftSectionProposal,
     ExportSection,
+    IndexDocument,
     NavEntry,
     Panel,
     PanelTarget,
@@ -86,6 +92,56 @@ def tacit_panels(viewer: Viewer, target: PanelTarget) -> list[Panel]:
     if target.kind == "space":
         return _space_panel(viewer, target)
     return []
+
+
+@hookimpl
+def tacit_case_opened(case: CaseRef) -> None:
+    """Open the farewell board of the person leaving (idempotent: once per case)."""
+    services.open_farewell_board(
+        case_id=case.case_id,
+        subject_id=case.subject_user_id,
+        team_id=case.team_id,
+        last_day=case.last_day,
+    )
+
+
+@hookimpl
+def tacit_draft_sections(case: CaseRef) -> list[DraftSectionProposal]:
+    """A "Team rituals" section with one sentence per ritual and recurring duty of the
+    case's team, as the team wrote them (nothing when there is none)."""
+    rituals = selectors.list_rituals(team_id=case.team_id)
+    if not rituals:
+        return []
+    sentences = tuple(
+        selectors.ritual_sentence(ritual, leaving_user_id=case.subject_user_id)
+        for ritual in rituals
+    )
+    return [
+        DraftSectionProposal(
+            key="rituals",
+            title=_("Team rituals"),
+            sentences=sentences,
+            source=_("Written by the team on the Memories page"),
+        )
+    ]
+
+
+@hookimpl
+def tacit_index_documents() -> list[IndexDocument]:
+    """Every ritual offered to a space: its readers may be answered from it."""
+    return [
+        IndexDocument(
+            key=f"ritual:{ritual.pk}",
+            title=_("Team ritual of %(team)s: %(what)s")
+            % {"team": ritual.team.name, "what": ritual.what},
+            text=selectors.ritual_sentence(ritual),
+            url=reverse("memories:ritual-detail", kwargs={"ritual_id": ritual.pk}),
+            space_key=ritual.space.key,
+            owner=ritual.team.name,
+            updated_at=ritual.updated_at,
+        )
+        for ritual in selectors.list_indexed_rituals()
+    ]
 
 
 @hookimpl

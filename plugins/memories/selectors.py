@@ -24,7 +24,7 @@ from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Case, Exists, OuterRef, Prefetch, Q, QuerySet, When
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -322,7 +322,12 @@ def _with_keepers(rituals: QuerySet[TeamRitual]) -> QuerySet[TeamRitual]:
 def list_rituals(*, team_id: int) -> list[TeamRitual]:
     """The (already access-checked) team's rituals and duties, each with
     ``active_keepers``: rituals first, then duties, by what they are."""
-    return list(_with_keepers(TeamRitual.objects.filter(team_id=team_id)).order_by("kind", "what"))
+    rituals_first = Case(When(kind=TeamRitual.Kind.RITUAL, then=0), default=1)
+    return list(
+        _with_keepers(TeamRitual.objects.filter(team_id=team_id)).order_by(
+            rituals_first, "what", "pk"
+        )
+    )
 
 
 def get_ritual_for_member(*, ritual_id: int, user: AbstractBaseUser) -> TeamRitual:
