@@ -184,3 +184,22 @@ def test_a_deactivated_writer_disappears_but_a_deactivated_subject_leaves_the_ke
     _close(board)
     # The subject chose to leave these to the team: they stay after the account is closed.
     assert WORDS in _board(client_for(successor), board)
+
+
+def test_a_writer_deletes_by_htmx_and_the_message_is_gone(
+    board, teammate, client_for, htmx
+) -> None:  # noqa: ANN001
+    message = services.write_farewell_message(board=board, author=teammate, text=WORDS)
+    response = client_for(teammate).post(
+        f"/memories/farewell/messages/{message.pk}/delete/", **htmx
+    )
+    assert response.status_code == 200 and response.content == b""
+    assert not FarewellMessage.objects.exists()
+
+
+def test_a_withdrawn_case_keeps_its_board(case, board, subject, teammate, client_for) -> None:  # noqa: ANN001
+    """The board is the team's, not derived from the case's consented threads."""
+    from handover.models import HandoverCase
+
+    HandoverCase.objects.filter(pk=case.pk).update(state=HandoverCase.State.WITHDRAWN)
+    assert client_for(teammate).get(f"/memories/farewell/{board.pk}/").status_code == 200
