@@ -2,7 +2,9 @@
 own transaction with an audit row.
 
 Audit rows carry ids and states only, never what was written, and never a count: the text
-is the people's own and stays in the rows they can see, export and delete.
+is the people's own and stays in the rows they can see, export and delete. A farewell
+board's rows are scoped to the board (``farewell:<id>``), not to the handover case, so
+the case's timeline, which its managers read, does not show who wrote or kept what.
 """
 
 from __future__ import annotations
@@ -271,8 +273,8 @@ def open_farewell_board(
             actor=None,
             action="memories.board_opened",
             target=board,
-            scope=f"case:{case_id}",
-            details={"team_id": team_id},
+            scope=f"farewell:{board.pk}",
+            details={"team_id": team_id, "case_id": case_id},
         )
     elif board.closes_on != last_day:
         board.closes_on = last_day
@@ -302,7 +304,7 @@ def write_farewell_message(
         actor=author,
         action="memories.farewell_written",
         target=message,
-        scope=f"case:{board.case_id}",
+        scope=f"farewell:{board.pk}",
     )
     return message
 
@@ -326,7 +328,7 @@ def keep_farewell_message(*, message: FarewellMessage, by: AbstractBaseUser) -> 
             actor=by,
             action="memories.farewell_kept",
             target=message,
-            scope=f"case:{message.board.case_id}",
+            scope=f"farewell:{message.board_id}",
         )
     return message
 
@@ -341,7 +343,7 @@ def discard_farewell_message(*, message: FarewellMessage, by: AbstractBaseUser) 
         actor=by,
         action="memories.farewell_not_kept",
         target=message,
-        scope=f"case:{message.board.case_id}",
+        scope=f"farewell:{message.board_id}",
     )
     FarewellMessage.objects.filter(pk=message.pk).delete()
 
@@ -355,7 +357,7 @@ def delete_farewell_message(*, message: FarewellMessage, by: AbstractBaseUser) -
         actor=by,
         action="memories.farewell_deleted",
         target=message,
-        scope=f"case:{message.board.case_id}",
+        scope=f"farewell:{message.board_id}",
     )
     FarewellMessage.objects.filter(pk=message.pk).delete()
 

@@ -203,3 +203,17 @@ def test_a_withdrawn_case_keeps_its_board(case, board, subject, teammate, client
 
     HandoverCase.objects.filter(pk=case.pk).update(state=HandoverCase.State.WITHDRAWN)
     assert client_for(teammate).get(f"/memories/farewell/{board.pk}/").status_code == 200
+
+
+def test_the_cases_timeline_does_not_tell_managers_who_wrote_or_kept_what(
+    case,
+    board,
+    teammate,
+    subject,
+    manager,
+    client_for,  # noqa: ANN001
+) -> None:
+    message = services.write_farewell_message(board=board, author=teammate, text=WORDS)
+    services.keep_farewell_message(message=message, by=subject)
+    html = client_for(manager).get(f"/handover/cases/{case.pk}/").content.decode()
+    assert "memories." not in html
