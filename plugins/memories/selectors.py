@@ -27,6 +27,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Case, Exists, OuterRef, Prefetch, Q, QuerySet, When
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.models import Membership, Team
@@ -388,7 +389,9 @@ def ritual_sentence(ritual: TeamRitual, *, leaving_user_id: int | None = None) -
         parts.append(_("%(name)s is leaving, so it needs a new keeper.") % {"name": _name(leaving)})
     elif not keepers:
         parts.append(_("No one keeps it going yet."))
-    return " ".join(str(part) for part in parts)
+    # Chinese sentences follow each other without a space.
+    separator = "" if (get_language() or "").startswith("zh") else " "
+    return separator.join(str(part) for part in parts)
 
 
 # --- A person's data ---------------------------------------------------------------------------
