@@ -326,7 +326,7 @@ def evaluate(
 
 
 RRF_KS = (10, 20, 30, 45, 60, 100)
-THRESHOLDS = tuple(round(0.2 + 0.05 * step, 2) for step in range(9))
+THRESHOLDS = tuple(round(0.2 + 0.05 * step, 2) for step in range(13))
 
 
 def calibrate(
@@ -343,6 +343,11 @@ def calibrate(
       among its three passages reaches it; an answer is right when one of those passages is
       from a relevant document. The threshold with the best F1 of "answered and right"
       (precision: right among answered; recall: answered among those it could get right).
+    - the same threshold on unanswerable questions: each question asked again of the
+      corpus without its relevant documents (their chunks taken out of both candidate
+      lists), where the right outcome is to abstain. ``unanswerable_abstained`` is the
+      share that abstains; ``balanced`` the mean of that share and the F1 above, and
+      ``best_threshold_balanced`` the threshold where it peaks.
     """
     from qa.answers import PASSAGES
     from qa.keywords import terms_of_question
@@ -375,14 +380,23 @@ def calibrate(
             ndcgs.append(ndcg_at(rank_documents(scores), qrels[query_id], CUTOFF_NDCG))
         by_k[k] = round(statistics.fmean(ndcgs), 4)
     best_k = max(by_k, key=by_k.get)
+
+    def best_similarity(top: list) -> float:
+        return max((1 - c.dense_distance for c in top if c.dense_distance is not None), default=0.0)
+
     outcomes = []
+    unanswerable = []
     for query_id, dense, keyword in lists:
         top = fuse(dense, keyword, k=best_k)[:PASSAGES]
-        similarity = max(
-            (1 - c.dense_distance for c in top if c.dense_distance is not None), default=0.0
-        )
         right = any(doc_of_chunk[c.chunk_id] in qrels[query_id] for c in top)
-        outcomes.append((similarity, right))
+        outcomes.append((best_similarity(top), right))
+        relevant = qrels[query_id]
+        without = fuse(
+            [(i, d) for i, d in dense if doc_of_chunk.get(i) not in relevant],
+            [(i, score) for i, score in keyword if doc_of_chunk.get(i) not in relevant],
+            k=best_k,
+        )[:PASSAGES]
+        unanswerable.append(best_similarity(without))
     could = sum(1 for _s, right in outcomes if right)
     by_threshold = {}
     for threshold in THRESHOLDS:
@@ -390,13 +404,18 @@ def calibrate(
         precision = sum(answered) / len(answered) if answered else 0.0
         recall = sum(answered) / could if could else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        abstained = sum(1 for similarity in unanswerable if similarity < threshold)
+        abstained_share = abstained / len(unanswerable) if unanswerable else 0.0
         by_threshold[threshold] = {
             "answered": round(len(answered) / len(outcomes), 3),
             "precision": round(precision, 3),
             "recall": round(recall, 3),
             "f1": round(f1, 3),
+            "unanswerable_abstained": round(abstained_share, 3),
+            "balanced": round((f1 + abstained_share) / 2, 3),
         }
     best_threshold = max(by_threshold, key=lambda t: by_threshold[t]["f1"])
+    best_balanced = max(by_threshold, key=lambda t: by_threshold[t]["balanced"])
     return {
         "split": "train",
         "queries": len(query_ids),
@@ -404,6 +423,7 @@ def calibrate(
         "best_rrf_k": best_k,
         "abstention_by_threshold": by_threshold,
         "best_threshold": best_threshold,
+        "best_threshold_balanced": best_balanced,
     }
 
 

@@ -402,8 +402,10 @@ def run_draft(
             _cluster(run, token)
             run.refresh_from_db()
         _write(run, token)
-        _hold(run.pk, token)
-        write_plugin_sections(case=run.case)
+        with transaction.atomic():
+            # Still this run's (not cancelled or taken over) while plugins propose sections.
+            _hold(run.pk, token)
+            write_plugin_sections(case=run.case)
     except DraftCancelledError:
         return _finish(run_id, token, DraftRun.Status.CANCELLED)
     except LostClaimError:

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from plugins.hookspecs import hookimpl
 from plugins.relationships import selectors
@@ -27,7 +28,18 @@ from plugins.types import (
 
 @hookimpl
 def tacit_navigation(viewer: Viewer) -> list[NavEntry]:
-    return [NavEntry(key="people", label=_("People"), url=reverse("relationships:map"), order=20)]
+    """The "People" link; with the number of notes about the viewer they have not looked
+    at yet, it leads to where they read, keep, edit or veto them."""
+    waiting = selectors.count_notes_to_look_at(user_id=viewer.user_id)
+    if not waiting:
+        return [
+            NavEntry(key="people", label=_("People"), url=reverse("relationships:map"), order=20)
+        ]
+    label = ngettext(
+        "People (%(count)d new note about you)", "People (%(count)d new notes about you)", waiting
+    ) % {"count": waiting}
+    url = reverse("relationships:person-detail", kwargs={"person_id": viewer.user_id})
+    return [NavEntry(key="people", label=label, url=f"{url}#person-notes", order=20)]
 
 
 @hookimpl

@@ -73,7 +73,9 @@ class PersonNote(models.Model):
     """A note a teammate wrote about a person ("ask her about the billing migration").
 
     The person it is about always sees it and may edit or veto it; a vetoed note
-    (``vetoed_at`` set) is hidden from everyone else, its author included.
+    (``vetoed_at`` set) is hidden from everyone else, its author included. Until they
+    looked at it (``seen_by_subject_at``), it is counted in their "People" link, so that
+    nobody is written about without knowing.
     """
 
     about = models.ForeignKey(
@@ -84,6 +86,9 @@ class PersonNote(models.Model):
     )
     text = models.TextField(_("note"), max_length=NOTE_LENGTH)
     vetoed_at = models.DateTimeField(null=True, blank=True)
+    # When the person it is about last looked at it and kept (or vetoed) it; empty while
+    # it is new to them, and again after its author changes it.
+    seen_by_subject_at = models.DateTimeField(null=True, blank=True)
     edited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -105,6 +105,17 @@ def list_notes_about(*, person: AbstractBaseUser, user: AbstractBaseUser) -> lis
     )
 
 
+def count_notes_to_look_at(*, user_id: int) -> int:
+    """How many notes about the person ``user_id`` they have not looked at yet (new, or
+    changed by their author); only ever shown to that person themselves."""
+    return PersonNote.objects.filter(
+        about_id=user_id,
+        seen_by_subject_at__isnull=True,
+        vetoed_at__isnull=True,
+        author__is_active=True,
+    ).count()
+
+
 def get_note_for_user(*, note_id: int, user: AbstractBaseUser) -> PersonNote:
     """A note ``user`` may read, else 404 (a vetoed note is found only by its subject)."""
     note = _visible_notes(user=user).select_related("author", "about").filter(pk=note_id).first()
@@ -130,6 +141,9 @@ def person_export_rows(*, user_id: int) -> dict[str, tuple[dict, ...]]:
             {
                 **{name: getattr(note, name) for name in note_fields},
                 "vetoed_at": note.vetoed_at.isoformat() if note.vetoed_at else None,
+                "seen_by_subject_at": (
+                    note.seen_by_subject_at.isoformat() if note.seen_by_subject_at else None
+                ),
                 "created_at": note.created_at.isoformat(),
                 "updated_at": note.updated_at.isoformat(),
             }

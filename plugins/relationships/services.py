@@ -128,7 +128,9 @@ def edit_person_note(*, note: PersonNote, by: AbstractBaseUser, text: str) -> Pe
         raise NotePermissionError(_("You cannot change this note."))
     note.text = _clean_note(text)
     note.edited_by = by
-    note.save(update_fields=["text", "edited_by", "updated_at"])
+    # The person it is about sees a change by its author as new; their own edit, not.
+    note.seen_by_subject_at = timezone.now() if by.pk == note.about_id else None
+    note.save(update_fields=["text", "edited_by", "seen_by_subject_at", "updated_at"])
     record_audit_event(
         actor=by,
         action="relationships.note_edited",
@@ -148,10 +150,29 @@ def set_person_note_veto(*, note: PersonNote, by: AbstractBaseUser, vetoed: bool
         raise NotePermissionError(_("Only the person a note is about can veto it."))
     if vetoed != note.is_vetoed:
         note.vetoed_at = timezone.now() if vetoed else None
-        note.save(update_fields=["vetoed_at", "updated_at"])
+        note.seen_by_subject_at = note.seen_by_subject_at or timezone.now()
+        note.save(update_fields=["vetoed_at", "seen_by_subject_at", "updated_at"])
         record_audit_event(
             actor=by,
             action="relationships.note_vetoed" if vetoed else "relationships.note_restored",
+            target=note,
+            scope=_scope(note.about_id),
+        )
+    return note
+
+
+@transaction.atomic
+def keep_person_note(*, note: PersonNote, by: AbstractBaseUser) -> PersonNote:
+    """The person a note is about has read it and keeps it as it is (it is not new any more)."""
+    note = PersonNote.objects.select_for_update().get(pk=note.pk)
+    if note.about_id != by.pk:
+        raise NotePermissionError(_("Only the person a note is about can keep it."))
+    if note.seen_by_subject_at is None:
+        note.seen_by_subject_at = timezone.now()
+        note.save(update_fields=["seen_by_subject_at"])
+        record_audit_event(
+            actor=by,
+            action="relationships.note_kept",
             target=note,
             scope=_scope(note.about_id),
         )

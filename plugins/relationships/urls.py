@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:person_id>/notes/", views.note_create, name="note-create"),
     path("notes/<int:note_id>/edit/", views.note_edit, name="note-edit"),
     path("notes/<int:note_id>/veto/", views.note_veto, name="note-veto"),
+    path("notes/<int:note_id>/keep/", views.note_keep, name="note-keep"),
     path("notes/<int:note_id>/restore/", views.note_restore, name="note-restore"),
     path("notes/<int:note_id>/delete/", views.note_delete, name="note-delete"),
 ]

@@ -154,6 +154,21 @@ def note_veto(request: HttpRequest, note_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def note_keep(request: HttpRequest, note_id: int) -> HttpResponse:
+    """The person a note is about has read it and keeps it; it is no longer new to them."""
+    note = selectors.get_note_for_user(note_id=note_id, user=request.user)
+    try:
+        note = services.keep_person_note(note=note, by=request.user)
+    except NotePermissionError as error:
+        raise PermissionDenied(str(error)) from error
+    if request.htmx:
+        return render(request, f"{PERSON}#note", {"item": _note_item(note, request.user)})
+    url = reverse("relationships:person-detail", kwargs={"person_id": note.about_id})
+    return redirect(f"{url}#note-{note.pk}")
+
+
+@login_required
+@require_POST
 def note_restore(request: HttpRequest, note_id: int) -> HttpResponse:
     """The person a note is about shows a vetoed note again."""
     return _set_veto(request, note_id, vetoed=False)

@@ -203,3 +203,34 @@ def test_a_topic_with_nothing_citable_gets_no_section(small_case, subject) -> No
     bare = DraftTopic.objects.create(run=run, title="Bare", position=99)
     with transaction.atomic():
         assert runner.write_topic(run=done, topic=bare) is None
+
+
+def test_a_run_adds_the_sections_plugins_propose_as_proposals(
+    small_case, subject, settings
+) -> None:  # noqa: ANN001
+    from plugins.manager import get_plugin_manager
+    from plugins.types import DraftSectionProposal
+    from tests.plugins import purpose_plugin
+
+    settings.TACIT_PLUGINS = ["tests.plugins.purpose_plugin"]
+    get_plugin_manager.cache_clear()
+    purpose_plugin.reset()
+    purpose_plugin.SECTIONS.append(
+        DraftSectionProposal(
+            key="rituals", title="Team rituals", sentences=("Demo on Fridays.",), source="The team"
+        )
+    )
+    try:
+        run = runs.start_draft_run(case=small_case, by=subject)
+        done = runner.run_draft(run_id=run.pk, batch_size=64)
+    finally:
+        get_plugin_manager.cache_clear()
+    assert done.status == DraftRun.Status.SUCCEEDED, done.error
+    section = DraftSection.objects.get(case=small_case, kind=DraftSection.Kind.PLUGIN)
+    assert section.status == DraftSection.Status.PROPOSED and section.run_id is None
+    assert list(section.sentences.values_list("text", flat=True)) == ["Demo on Fridays."]
+    # It is part of the draft the subject reviews, beside the run's topic sections.
+    from handover.drafting.review_selectors import current_sections_q
+
+    current = DraftSection.objects.filter(current_sections_q(case=small_case, run=done))
+    assert section in current and current.filter(kind=DraftSection.Kind.TOPIC).exists()

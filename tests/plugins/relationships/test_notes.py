@@ -129,3 +129,52 @@ def test_manual_and_topic_writes_are_audited_without_the_text(subject) -> None: 
     assert all(e.actor == subject for e in events)
     text = " ".join(str(e.details) + str(e.personal) for e in events)
     assert "Slack" not in text and "Billing" not in text
+
+
+def _nav(client) -> str:  # noqa: ANN001
+    html = client.get("/profile/").content.decode()
+    start = html.index("<nav")
+    return html[start : html.index("</nav>", start)]
+
+
+def test_the_person_a_note_is_about_is_told_in_the_navigation_until_they_look_at_it(
+    team,
+    subject,
+    teammate,
+    manager,
+    note,
+    client_for,
+    htmx,  # noqa: ANN001
+) -> None:
+    mine = client_for(subject)
+    assert "People (1 new note about you)" in _nav(mine)
+    assert f'href="/people/{subject.pk}/#person-notes"' in _nav(mine)
+    # Nobody else is told anything, not even the author.
+    assert "new note" not in _nav(client_for(teammate)) + _nav(client_for(manager))
+    page = _page(mine, subject)
+    assert "New to you" in page and "Keep as it is" in page
+    # Only the person it is about can keep it; a GET changes nothing.
+    assert client_for(teammate).post(f"/people/notes/{note.pk}/keep/").status_code == 403
+    assert mine.get(f"/people/notes/{note.pk}/keep/").status_code == 405
+    assert "People (1 new note about you)" in _nav(mine)
+    kept = mine.post(f"/people/notes/{note.pk}/keep/", **htmx)
+    assert kept.status_code == 200 and "New to you" not in kept.content.decode()
+    assert "new note" not in _nav(mine)
+    assert AuditEvent.objects.filter(action="relationships.note_kept").count() == 1
+    # The author changes it: it is new to them again; their own edit is not.
+    services.edit_person_note(note=note, by=teammate, text="Ask her about billing.")
+    assert "People (1 new note about you)" in _nav(mine)
+    services.edit_person_note(note=note, by=subject, text="Ask me about billing.")
+    assert "new note" not in _nav(mine)
+
+
+def test_a_vetoed_note_is_not_counted_as_new(team, subject, note, client_for) -> None:  # noqa: ANN001
+    services.set_person_note_veto(note=note, by=subject, vetoed=True)
+    assert "new note" not in _nav(client_for(subject))
+
+
+def test_keeping_needs_a_sign_in(note, client) -> None:  # noqa: ANN001
+    response = client.post(f"/people/notes/{note.pk}/keep/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    note.refresh_from_db()
+    assert note.seen_by_subject_at is None
