@@ -41,7 +41,7 @@ class AppreciationNote(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
-    text = models.TextField(_("note"), max_length=NOTE_LENGTH)
+    text = models.TextField(_("note of thanks"), max_length=NOTE_LENGTH)
     visibility = models.CharField(
         _("who sees it"), max_length=16, choices=Visibility.choices, default=Visibility.UNDECIDED
     )

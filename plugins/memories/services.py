@@ -66,8 +66,8 @@ def write_appreciation_note(
     text = _text(
         text,
         limit=NOTE_LENGTH,
-        empty=_("Write the note."),
-        too_long=_("A note is at most %(n)d characters."),
+        empty=_("Write your note of thanks."),
+        too_long=_("A note of thanks is at most %(n)d characters."),
     )
     note = AppreciationNote.objects.create(author=author, recipient=recipient, text=text)
     record_audit_event(
@@ -133,7 +133,7 @@ def set_note_visibility(
 def delete_appreciation_note(*, note: AppreciationNote, by: AbstractBaseUser) -> None:
     """Delete a note: its author or its recipient may."""
     if by.pk not in (note.author_id, note.recipient_id):
-        raise MemoriesPermissionError(_("You cannot delete this note."))
+        raise MemoriesPermissionError(_("You cannot delete this note of thanks."))
     record_audit_event(
         actor=by,
         action="memories.note_deleted",

@@ -161,7 +161,7 @@ def note_delete(request: HttpRequest, note_id: int) -> HttpResponse:
         services.delete_appreciation_note(note=note, by=request.user)
     except MemoriesPermissionError as error:
         raise PermissionDenied(str(error)) from error
-    messages.success(request, _("The note is deleted."))
+    messages.success(request, _("The note of thanks is deleted."))
     return redirect("memories:thanks")
 
 

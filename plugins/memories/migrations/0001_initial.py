@@ -253,7 +253,7 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
-                ("text", models.TextField(max_length=2000, verbose_name="note")),
+                ("text", models.TextField(max_length=2000, verbose_name="note of thanks")),
                 (
                     "visibility",
                     models.CharField(
