@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "plugins",
     "plugins.relationships",
     "plugins.rhythms",
+    "plugins.memories",
     "wiki",
     "qa",
     "handover",
@@ -514,7 +515,11 @@ CELERY_BEAT_SCHEDULE["sweep-stale-data-exports"] = {
 
 # Tacit's own plugins (each a Django app under plugins/), always loaded; operators add
 # theirs with TACIT_PLUGINS or a package in the `tacit.plugins` entry-point group.
-TACIT_BUILTIN_PLUGINS: list[str] = ["plugins.relationships.hooks", "plugins.rhythms.hooks"]
+TACIT_BUILTIN_PLUGINS: list[str] = [
+    "plugins.relationships.hooks",
+    "plugins.rhythms.hooks",
+    "plugins.memories.hooks",
+]
 TACIT_PLUGINS = env_list("TACIT_PLUGINS", [])
 # Seconds each plugin has to compute its panels for a page; a slower one is left out.
 # 0 runs them in the request's thread without a limit (for debugging a plugin).

@@ -37,6 +37,7 @@ urlpatterns = [
     path("bots/", include("qa.bots.urls")),
     path("people/", include("plugins.relationships.urls")),
     path("rhythms/", include("plugins.rhythms.urls")),
+    path("memories/", include("plugins.memories.urls")),
     # The assistant server; config.asgi serves it before Django sees the request.
     path("mcp", mcp_views.served_elsewhere, name="mcp"),
     path("", include("core.urls")),
