@@ -47,24 +47,25 @@ def nested(space, teammate, manager, media_root):  # noqa: ANN001, ANN201
     return runbook
 
 
-def test_it_views_a_page_without_lists_in_three_queries(
+def test_it_views_a_page_without_lists_in_four_queries(
     wiki_page, teammate, client_for, django_assert_num_queries
 ):
     client = client_for(teammate)
     _view(client, wiki_page)
     # Session, user, the page (with its role, watch, tags, owners, ancestors, children and
-    # backlinks, and whether it has files and comments).
-    with django_assert_num_queries(3):
+    # backlinks, and whether it has files and comments), and the People link's count of
+    # notes about the viewer they have not looked at (plugins.relationships).
+    with django_assert_num_queries(4):
         assert _view(client, wiki_page).status_code == 200
 
 
-def test_it_views_a_page_with_every_list_in_five_queries(
+def test_it_views_a_page_with_every_list_in_six_queries(
     nested, teammate, client_for, django_assert_num_queries
 ):
     client = client_for(teammate)
     _view(client, nested)
     # As above, plus the attachments and the comments.
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         html = _view(client, nested).content.decode()
     assert '<a href="/wiki/platform/area/">Area</a> /' in html
     assert html.index("Alpha step") < html.index("zeta step")
@@ -367,6 +368,7 @@ def test_every_lookup_carries_the_users_own_role_and_a_diff_needs_no_role_query(
     client = client_for(successor)
     url = reverse("wiki:page-diff", kwargs={"key": wiki_page.space.key, "path": wiki_page.path})
     client.get(url)
-    # Session, user, the page (with the role), the two revisions.
-    with django_assert_num_queries(4):
+    # Session, user, the page (with the role), the two revisions, and the People link's
+    # count of notes about the viewer they have not looked at (plugins.relationships).
+    with django_assert_num_queries(5):
         assert client.get(url, {"from": 1, "to": 2}).status_code == 200
