@@ -45,6 +45,26 @@ def _fast_password_hasher() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker) -> None:  # noqa: ANN001
+    """The test database, with autovacuum off on its tables.
+
+    A test's rows are rolled back, so autovacuum only ever finds a table of dead rows and
+    records "no rows in these pages"; the planner then takes the table for empty whatever
+    the next test writes into it, and plans nested loops over full index scans (a purge
+    over a Slack export's messages ran for minutes that way). A table never vacuumed is
+    estimated from its pages, which is right for rows written in the same transaction.
+    """
+    with django_db_blocker.unblock(), connections["default"].cursor() as cursor:
+        cursor.execute(
+            "SELECT format('ALTER TABLE %I.%I SET (autovacuum_enabled = false, "
+            "toast.autovacuum_enabled = false)', schemaname, tablename) "
+            "FROM pg_tables WHERE schemaname = 'public'"
+        )
+        for (statement,) in cursor.fetchall():
+            cursor.execute(statement)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _live_server_sends_at_once() -> Iterator[None]:
     """The live server (schemathesis, the browser tests) with TCP_NODELAY.
