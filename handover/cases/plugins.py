@@ -9,6 +9,17 @@ from handover.models import HandoverCase
 from plugins.types import CaseRef
 
 
+def find_case_for_plugins(*, case_id: int) -> HandoverCase | None:
+    """The case with what ``case_ref`` reads of it, or None when it is gone.
+
+    For the worker, which acts on a case by id: no user's access is checked, since what
+    plugins get of it is a ``CaseRef`` and only what consent lets through.
+    """
+    return (
+        HandoverCase.objects.select_related("subject", "team", "space").filter(pk=case_id).first()
+    )
+
+
 def case_ref(case: HandoverCase) -> CaseRef:
     """``case`` as the plugin hooks receive it."""
     subject = case.subject
@@ -31,8 +42,7 @@ def announce_case_opened(*, case_id: int) -> None:
     """Tell every plugin the case was opened (the worker runs it once the case committed)."""
     from plugins.manager import notify_case_opened
 
-    cases = HandoverCase.objects.select_related("subject", "team", "space")
-    case = cases.filter(pk=case_id).first()
+    case = find_case_for_plugins(case_id=case_id)
     if case is None or case.is_finished:
         return
     notify_case_opened(case_ref(case))

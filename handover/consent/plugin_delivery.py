@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 
 from django.db import transaction
 
-from handover.cases.plugins import case_ref
+from handover.cases.plugins import case_ref, find_case_for_plugins
 from handover.consent import purposes
 from handover.consent.read import iter_consented_messages, live_grants
 from handover.models import HandoverCase
@@ -57,8 +57,7 @@ def deliver_case_purpose(*, case_id: int, purpose: str) -> bool:
     """
     if purpose not in purposes.plugin_purpose_values():
         return False
-    cases = HandoverCase.objects.select_related("subject", "team", "space")
-    case = cases.filter(pk=case_id).first()
+    case = find_case_for_plugins(case_id=case_id)
     if case is None or not live_grants(case=case, purpose=purpose).exists():
         return False
     return deliver_consented_messages(purpose, _deliveries(case, case_ref(case), purpose))
