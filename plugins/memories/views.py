@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.htmx import fragment_or_redirect
 from plugins.memories import selectors, services
 from plugins.memories.errors import MemoriesError, MemoriesPermissionError
 from plugins.memories.forms import (
@@ -263,13 +264,15 @@ def _answer(request: HttpRequest, story_id: int, *, approve: bool) -> HttpRespon
     except MemoriesPermissionError as error:
         raise PermissionDenied(str(error)) from error
     story = selectors.get_story_for_user(story_id=story_id, user=request.user)
-    if request.htmx:
-        return render(request, f"{STORY}#story", {"item": _story_item(story, request.user)})
-    messages.success(
+    return fragment_or_redirect(
         request,
-        _("You approved the story.") if approve else _("You declined: the team does not see it."),
+        fragment=f"{STORY}#story",
+        context={"item": _story_item(story, request.user)},
+        to=reverse("memories:story-detail", kwargs={"story_id": story.pk}),
+        notice=_("You approved the story.")
+        if approve
+        else _("You declined: the team does not see it."),
     )
-    return redirect("memories:story-detail", story_id=story.pk)
 
 
 @login_required
@@ -368,11 +371,13 @@ def message_keep(request: HttpRequest, message_id: int) -> HttpResponse:
         message = services.keep_farewell_message(message=message, by=request.user)
     except MemoriesPermissionError as error:
         raise PermissionDenied(str(error)) from error
-    if request.htmx:
-        item = _message_item(message, message.board, request.user)
-        return render(request, f"{BOARD}#message", {"item": item})
-    messages.success(request, _("Kept: the team keeps this message after your last day."))
-    return redirect("memories:board", board_id=message.board_id)
+    return fragment_or_redirect(
+        request,
+        fragment=f"{BOARD}#message",
+        context={"item": _message_item(message, message.board, request.user)},
+        to=reverse("memories:board", kwargs={"board_id": message.board_id}),
+        notice=_("Kept: the team keeps this message after your last day."),
+    )
 
 
 @login_required
@@ -389,10 +394,12 @@ def message_discard(request: HttpRequest, message_id: int) -> HttpResponse:
             return HttpResponse(str(error), status=409)
         messages.error(request, str(error))
         return redirect("memories:board", board_id=message.board_id)
-    if request.htmx:
-        return HttpResponse("")
-    messages.success(request, _("Not kept: the message is deleted."))
-    return redirect("memories:board", board_id=message.board_id)
+    return fragment_or_redirect(
+        request,
+        fragment=None,
+        to=reverse("memories:board", kwargs={"board_id": message.board_id}),
+        notice=_("Not kept: the message is deleted."),
+    )
 
 
 @login_required
@@ -404,10 +411,12 @@ def message_delete(request: HttpRequest, message_id: int) -> HttpResponse:
         services.delete_farewell_message(message=message, by=request.user)
     except MemoriesPermissionError as error:
         raise PermissionDenied(str(error)) from error
-    if request.htmx:
-        return HttpResponse("")
-    messages.success(request, _("Your message is deleted."))
-    return redirect("memories:board", board_id=message.board_id)
+    return fragment_or_redirect(
+        request,
+        fragment=None,
+        to=reverse("memories:board", kwargs={"board_id": message.board_id}),
+        notice=_("Your message is deleted."),
+    )
 
 
 # --- Team rituals ------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.htmx import fragment_or_redirect
 from plugins.relationships import selectors, services
 from plugins.relationships.errors import NotePermissionError, RelationshipsError
 from plugins.relationships.forms import (
@@ -135,14 +136,16 @@ def _set_veto(request: HttpRequest, note_id: int, *, vetoed: bool) -> HttpRespon
         note = services.set_person_note_veto(note=note, by=request.user, vetoed=vetoed)
     except NotePermissionError as error:
         raise PermissionDenied(str(error)) from error
-    if request.htmx:
-        return render(request, f"{PERSON}#note", {"item": _note_item(note, request.user)})
-    messages.success(
-        request,
-        _("Vetoed: no one else sees this note now.") if vetoed else _("The note is shown again."),
-    )
     url = reverse("relationships:person-detail", kwargs={"person_id": note.about_id})
-    return redirect(f"{url}#note-{note.pk}")
+    return fragment_or_redirect(
+        request,
+        fragment=f"{PERSON}#note",
+        context={"item": _note_item(note, request.user)},
+        to=f"{url}#note-{note.pk}",
+        notice=_("Vetoed: no one else sees this note now.")
+        if vetoed
+        else _("The note is shown again."),
+    )
 
 
 @login_required
@@ -161,10 +164,13 @@ def note_keep(request: HttpRequest, note_id: int) -> HttpResponse:
         note = services.keep_person_note(note=note, by=request.user)
     except NotePermissionError as error:
         raise PermissionDenied(str(error)) from error
-    if request.htmx:
-        return render(request, f"{PERSON}#note", {"item": _note_item(note, request.user)})
     url = reverse("relationships:person-detail", kwargs={"person_id": note.about_id})
-    return redirect(f"{url}#note-{note.pk}")
+    return fragment_or_redirect(
+        request,
+        fragment=f"{PERSON}#note",
+        context={"item": _note_item(note, request.user)},
+        to=f"{url}#note-{note.pk}",
+    )
 
 
 @login_required
