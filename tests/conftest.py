@@ -27,6 +27,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connections
 from django.test import Client, override_settings
+from django.utils import translation
 
 from core.models import Membership, Team
 
@@ -86,6 +87,15 @@ def _empty_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the default language: a request with ``Accept-Language`` leaves
+    the language it chose active in the test's thread after the response."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 def _make_user(username: str, **extra: object):  # noqa: ANN202
