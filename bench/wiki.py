@@ -33,7 +33,9 @@ With ``--http`` the same operations go over loopback HTTP to gunicorn started as
 starts it (``config.asgi`` under 2 uvicorn workers, Django in 4 threads each, hashed static
 files, DEBUG off; ``--app config.wsgi:application`` for the threaded WSGI server instead),
 signed in with a session cookie (pages) and a token (the save), one keep-alive connection per
-client; then ``--clients`` (8) clients view random pages for ``--seconds`` (10) and it prints
+client, plus the diff alone as htmx swaps it in (``diff_fragment``: what django-wiki's history
+page fetches, as JSON, for its diff, where the full diff page is what our history links to);
+then ``--clients`` (8) clients view random pages for ``--seconds`` (10) and it prints
 the views per second they got and the p50/p95 under that load. The client runs on the same
 machine, so on 2 cores it takes CPU from the server, as any loopback client would. Beside
 each figure it prints the server's CPU per request (gunicorn's master and workers, from
@@ -810,6 +812,18 @@ def _run_http(
                     + urlencode({"from": REVISIONS - 1, "to": REVISIONS}),
                 ),
             ),
+            # The diff alone, as htmx swaps it in (no page around it): what django-wiki's
+            # history page fetches, as JSON, for its diff.
+            "diff_fragment": timed(
+                "diff fragment",
+                lambda i: client.request(
+                    "GET",
+                    page_url(pick(i)[1], "wiki:page-diff")
+                    + "?"
+                    + urlencode({"from": REVISIONS - 1, "to": REVISIONS, "mode": "inline"}),
+                    headers={"HX-Request": "true", "HX-Target": "diff"},
+                ),
+            ),
             "search": timed(
                 "search",
                 lambda i: client.request("GET", search_url(i)),
@@ -910,6 +924,7 @@ def main() -> None:
             results["concurrent"]["views_per_s"], 1
         )
         summary["concurrent_view_p50_ms"] = round(results["concurrent"]["p50"], 1)
+        summary["diff_fragment_p50_ms"] = round(results["diff_fragment"]["p50"], 1)
         for name in ("view", "diff", "save", "concurrent"):
             if results[name].get("server_cpu") is not None:
                 summary[f"{name}_server_cpu_ms"] = round(results[name]["server_cpu"], 2)
