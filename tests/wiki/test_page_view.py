@@ -351,6 +351,17 @@ def test_the_upload_field_is_the_one_the_form_renders(wiki_page, teammate, clien
     assert str(AttachmentForm()["file"]) in html
 
 
+def test_every_aria_reference_of_the_page_view_names_an_element(nested, teammate, client_for):
+    import re
+
+    html = _view(client_for(teammate), nested).content.decode()
+    ids = set(re.findall(r'\sid="([^"]+)"', html))
+    references = re.findall(r'aria-(?:describedby|labelledby|controls)="([^"]+)"', html)
+    assert references
+    missing = {name for value in references for name in value.split() if name not in ids}
+    assert not missing
+
+
 def test_every_lookup_carries_the_users_own_role_and_a_diff_needs_no_role_query(
     wiki_page, teammate, outsider, successor, client_for, django_assert_num_queries
 ):
