@@ -702,7 +702,7 @@ def _signed_in() -> tuple[str, str]:
     admin = get_user_model().objects.get(username="bench-admin")
     session = import_module(settings.SESSION_ENGINE).SessionStore()
     session[SESSION_KEY] = str(admin.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     session[HASH_SESSION_KEY] = admin.get_session_auth_hash()
     session.create()
     token, _created = Token.objects.get_or_create(user=admin)

@@ -58,6 +58,7 @@ class CompiledQuery(Generic[M]):
         self._build = build
         self._markers = markers
         self._compiled: _Compiled | None = None
+        self._counting: _Counting | None = None
         self._lock = threading.Lock()
 
     def first(self, **values: Any) -> M | None:
@@ -68,18 +69,18 @@ class CompiledQuery(Generic[M]):
     def all(self, **values: Any) -> list[M]:
         """Every row's instance for ``values``, as ``list(build(**values))`` would give."""
         compiled = self._compiled or self._compile()
-        if values.keys() != compiled.slots.keys():
-            raise TypeError(f"expected values for {sorted(compiled.slots)}, got {sorted(values)}")
-        params = list(compiled.params)
-        for name, positions in compiled.slots.items():
-            value = values[name]
-            for position, cast in positions:
-                params[position] = value if cast is None else cast(value)
         connection = connections[compiled.db]
         with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, params)
+            cursor.execute(compiled.sql, _bind(compiled.params, compiled.slots, values))
             rows = cursor.fetchall()
         return [self._instance(compiled, connection, row) for row in rows]
+
+    def count(self, **values: Any) -> int:
+        """How many rows ``values`` give, as ``build(**values).count()`` would answer."""
+        compiled = self._counting or self._compile_count()
+        with connections[compiled.db].cursor() as cursor:
+            cursor.execute(compiled.sql, _bind(compiled.params, compiled.slots, values))
+            return int(cursor.fetchone()[0])
 
     @staticmethod
     def _instance(compiled: _Compiled, connection: Any, row: tuple) -> M:
@@ -109,21 +110,7 @@ class CompiledQuery(Generic[M]):
             raise ImproperlyConfigured("a CompiledQuery cannot prefetch or know related objects")
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()
-        slots = {}
-        for name, marker in self._markers.items():
-            # The backend may have wrapped a value in a subclass that names its SQL type
-            # (psycopg's Int4 in an IN list): the real value is wrapped the same way.
-            positions = tuple(
-                (i, None if type(param) is type(marker) else type(param))
-                for i, param in enumerate(params)
-                if isinstance(param, type(marker)) and param == marker
-            )
-            if not positions:
-                raise ImproperlyConfigured(f"the marker of {name!r} is not among the parameters")
-            slots[name] = positions
-        taken = [position for positions in slots.values() for position, _cast in positions]
-        if len(taken) != len(set(taken)):
-            raise ImproperlyConfigured("two markers share a parameter: make them distinct")
+        slots = _slots(params, self._markers)
         select, klass_info = compiler.select, compiler.klass_info
         fields = [column[0] for column in select[: compiler.col_count]]
         if compiler.has_composite_fields(fields):
@@ -147,3 +134,64 @@ class CompiledQuery(Generic[M]):
             converters=converters,
             col_count=compiler.col_count,
         )
+
+    def _compile_count(self) -> _Counting:
+        with self._lock:
+            if self._counting is None:
+                # COUNT(*) over the queryset's own rows, unordered: whatever its filters,
+                # annotations, DISTINCT or slice, the rows counted are the rows it gives.
+                queryset = self._build(**self._markers).order_by()
+                if queryset._prefetch_related_lookups:
+                    raise ImproperlyConfigured("a CompiledQuery cannot prefetch")
+                sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+                self._counting = _Counting(
+                    sql=f"SELECT COUNT(*) FROM ({sql}) AS counted",  # noqa: S608 - ORM SQL
+                    params=tuple(params),
+                    slots=_slots(params, self._markers),
+                    db=queryset.db,
+                )
+            return self._counting
+
+
+@dataclass(frozen=True)
+class _Counting:
+    sql: str
+    params: tuple[Any, ...]
+    slots: dict[str, tuple[tuple[int, type | None], ...]]
+    db: str
+
+
+def _slots(params: Any, markers: dict[str, Any]) -> dict[str, tuple[tuple[int, type | None], ...]]:
+    """Where each marker landed among ``params``: its positions and the type to wrap it in."""
+    slots = {}
+    for name, marker in markers.items():
+        # The backend may have wrapped a value in a subclass that names its SQL type
+        # (psycopg's Int4 in an IN list): the real value is wrapped the same way.
+        positions = tuple(
+            (i, None if type(param) is type(marker) else type(param))
+            for i, param in enumerate(params)
+            if isinstance(param, type(marker)) and param == marker
+        )
+        if not positions:
+            raise ImproperlyConfigured(f"the marker of {name!r} is not among the parameters")
+        slots[name] = positions
+    taken = [position for positions in slots.values() for position, _cast in positions]
+    if len(taken) != len(set(taken)):
+        raise ImproperlyConfigured("two markers share a parameter: make them distinct")
+    return slots
+
+
+def _bind(
+    params: tuple[Any, ...],
+    slots: dict[str, tuple[tuple[int, type | None], ...]],
+    values: dict[str, Any],
+) -> list[Any]:
+    """``params`` with each marker replaced by its value from ``values``."""
+    if values.keys() != slots.keys():
+        raise TypeError(f"expected values for {sorted(slots)}, got {sorted(values)}")
+    bound = list(params)
+    for name, positions in slots.items():
+        value = values[name]
+        for position, cast in positions:
+            bound[position] = value if cast is None else cast(value)
+    return bound

@@ -15,6 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
+from core.compiled_queries import CompiledQuery
 from plugins.relationships.models import AskMeTopic, PersonNote, WorkingManual, topic_key
 
 User = get_user_model()
@@ -105,15 +106,23 @@ def list_notes_about(*, person: AbstractBaseUser, user: AbstractBaseUser) -> lis
     )
 
 
-def count_notes_to_look_at(*, user_id: int) -> int:
-    """How many notes about the person ``user_id`` they have not looked at yet (new, or
-    changed by their author); only ever shown to that person themselves."""
+def _notes_to_look_at(user_id: int) -> QuerySet[PersonNote]:
     return PersonNote.objects.filter(
         about_id=user_id,
         seen_by_subject_at__isnull=True,
         vetoed_at__isnull=True,
         author__is_active=True,
-    ).count()
+    )
+
+
+# Counted for the "People" link of every signed-in page: compiled once per process.
+_NOTES_TO_LOOK_AT = CompiledQuery(_notes_to_look_at, user_id=-2_147_000_001)
+
+
+def count_notes_to_look_at(*, user_id: int) -> int:
+    """How many notes about the person ``user_id`` they have not looked at yet (new, or
+    changed by their author); only ever shown to that person themselves."""
+    return _NOTES_TO_LOOK_AT.count(user_id=int(user_id))
 
 
 def get_note_for_user(*, note_id: int, user: AbstractBaseUser) -> PersonNote:

@@ -70,3 +70,20 @@ def test_a_marker_that_lands_nowhere_or_twice_is_refused() -> None:
     )
     with pytest.raises(ImproperlyConfigured, match="share a parameter"):
         shared.first(user_id=1, team_id=2)
+
+
+def test_it_counts_what_the_queryset_counts(team, manager, teammate, outsider) -> None:  # noqa: ANN001
+    for user in (manager, teammate, outsider):
+        assert MEMBERSHIPS.count(user_id=user.pk, prefix="x") == _memberships(user.pk, "x").count()
+    everyone = CompiledQuery(
+        lambda team_id: Membership.objects.filter(team_id=team_id).distinct(), team_id=-7
+    )
+    assert everyone.count(team_id=team.pk) == Membership.objects.filter(team=team).count() > 1
+    with pytest.raises(TypeError):
+        everyone.count(team_id=team.pk, other=1)
+
+
+def test_it_counts_in_one_query(team, manager, django_assert_num_queries) -> None:  # noqa: ANN001
+    MEMBERSHIPS.count(user_id=manager.pk, prefix="x")
+    with django_assert_num_queries(1):
+        assert MEMBERSHIPS.count(user_id=manager.pk, prefix="x") == 1
