@@ -134,16 +134,17 @@ def _add_postings(chunks: Sequence[Chunk], terms: Sequence[Counter[str]]) -> Non
             [words, [document_frequency[word] for word in words]],
         )
         ids = dict((text, term_id) for term_id, text in cursor.fetchall())
-        term_ids, chunk_ids, frequencies = [], [], []
+        term_ids, chunk_ids, frequencies, lengths = [], [], [], []
         for chunk, counts in zip(chunks, terms, strict=True):
             for word, frequency in counts.items():
                 term_ids.append(ids[word])
                 chunk_ids.append(chunk.pk)
                 frequencies.append(frequency)
+                lengths.append(chunk.length)
         cursor.execute(
-            "INSERT INTO qa_posting (term_id, chunk_id, frequency) "
-            "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::int[])",
-            [term_ids, chunk_ids, frequencies],
+            "INSERT INTO qa_posting (term_id, chunk_id, frequency, chunk_length) "
+            "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::int[], %s::int[])",
+            [term_ids, chunk_ids, frequencies, lengths],
         )
 
 

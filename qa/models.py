@@ -169,8 +169,15 @@ class Posting(models.Model):
     pk = models.CompositePrimaryKey("term", "chunk")
     # Looked up by term through qa_posting_term_cover, which also holds what BM25 reads.
     term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="+", db_index=False)
-    chunk = models.ForeignKey(Chunk, on_delete=models.CASCADE, related_name="postings")
+    # Looked up by chunk through qa_posting_chunk_idx.
+    chunk = models.ForeignKey(
+        Chunk, on_delete=models.CASCADE, related_name="postings", db_index=False
+    )
     frequency = models.PositiveIntegerField()
+    # The chunk's length in terms (``Chunk.length``), copied so that BM25 scores a term's
+    # postings without reading their chunks. Postings are rewritten whenever a chunk's text,
+    # and so its length, changes.
+    chunk_length = models.PositiveIntegerField(default=0)
 
     class Meta:
         indexes = [
@@ -179,7 +186,9 @@ class Posting(models.Model):
             # scan): at 100,000 chunks, fetching a common term's rows from the table took
             # half of the query (bench/qa_speed.py).
             models.Index(
-                fields=["term"], include=["chunk", "frequency"], name="qa_posting_term_cover"
+                fields=["term"],
+                include=["chunk", "frequency", "chunk_length"],
+                name="qa_posting_term_cover",
             ),
         ]
 

@@ -122,7 +122,8 @@ def rechunk_pages(*, progress: Progress | None = None) -> tuple[int, int, int]:
 def repair_keyword_stats() -> StatsRepair:
     """Recompute the keyword statistics exactly from the postings, under the index lock.
 
-    Each chunk's length is the sum of its postings' frequencies, each term's document
+    Each chunk's length is the sum of its postings' frequencies (and is copied onto its
+    postings), each term's document
     frequency the number of its postings (terms left with none are deleted), and the
     corpus totals the number of chunks and the sum of their lengths. The indexer keeps
     these by increments; this puts them right after a crash or a bug.
@@ -137,6 +138,11 @@ def repair_keyword_stats() -> StatsRepair:
             "WHERE c.id = c2.id AND c.length <> COALESCE(p.n, 0)"
         )
         lengths = cursor.rowcount
+        # The copy of each chunk's length on its postings, which BM25 reads.
+        cursor.execute(
+            "UPDATE qa_posting p SET chunk_length = c.length FROM qa_chunk c "
+            "WHERE c.id = p.chunk_id AND p.chunk_length <> c.length"
+        )
         # A term no posting names has a document frequency of 0: it goes.
         cursor.execute(
             "DELETE FROM qa_term t "

@@ -120,6 +120,30 @@ def dense_candidates(
         return [(chunk_id, float(distance)) for chunk_id, distance in cursor.fetchall()]
 
 
+def _bm25_sql(*, filtered: str, rows: str) -> str:
+    """The BM25 query: ``rows`` is the FROM-clause tail after ``q JOIN qa_posting p``, and
+    ``filtered`` joins the chunks (alias ``c``) and applies the access filter."""
+    return (
+        # Only fixed SQL and the callers' fixed fragments; every value is a parameter.
+        "WITH q AS (SELECT id, document_frequency AS df FROM qa_term WHERE text = ANY(%s)), "  # noqa: S608
+        "s AS (SELECT GREATEST(chunks, 1)::float8 AS n, "
+        "GREATEST(total_length::float8 / GREATEST(chunks, 1), 1) AS avgdl "
+        "FROM qa_corpusstats), "
+        "scored AS (SELECT p.chunk_id, SUM(ln(1 + (s.n - q.df + 0.5) / (q.df + 0.5)) "
+        "* p.frequency * (%s + 1) "
+        "/ (p.frequency + %s * (1 - %s + %s * p.chunk_length / s.avgdl))) AS score "
+        f"FROM q JOIN qa_posting p ON p.term_id = q.id CROSS JOIN s {rows}) "
+        f"SELECT scored.chunk_id, scored.score FROM scored {filtered} "
+        "ORDER BY scored.score DESC, scored.chunk_id LIMIT %s"
+    )
+
+
+# Keyword matches scored before the access filter, per wanted chunk: when at least
+# ``limit`` of the best ``limit * KEYWORD_FACTOR`` are readable they are exactly the best
+# readable ones, else the query runs again over every match.
+KEYWORD_FACTOR = 10
+
+
 def keyword_candidates(
     *,
     user: AbstractBaseUser,
@@ -127,27 +151,45 @@ def keyword_candidates(
     limit: int = CANDIDATES,
     audience: Audience = Audience.ASKER,
 ) -> list[tuple[int, float]]:
-    """(chunk id, BM25 score) of the best keyword matches ``user`` may read, best first."""
+    """(chunk id, BM25 score) of the best keyword matches ``user`` may read, best first.
+
+    Scores come from the postings alone (each carries its chunk's length). The best
+    ``limit * KEYWORD_FACTOR`` matches are then joined with their chunks under the access
+    filter; a common term matches tens of thousands of chunks, and reading each of them
+    cost most of the query. If fewer than ``limit`` of those are readable and there were
+    more matches, the same query runs over all of them: the answer is the same either way.
+    """
     visible = _visible_sql(user, audience)
     if visible is None or not terms:
         return []
     filter_sql, params = visible
+    bm25 = [terms, BM25_K1, BM25_K1, BM25_B, BM25_B]
+    filtered = f"JOIN qa_chunk c ON c.id = scored.chunk_id WHERE {filter_sql}"
+    wider = limit * KEYWORD_FACTOR
     with connection.cursor() as cursor:
         cursor.execute(
-            "WITH q AS (SELECT id, document_frequency AS df FROM qa_term WHERE text = ANY(%s)), "  # noqa: S608
-            "s AS (SELECT GREATEST(chunks, 1)::float8 AS n, "
-            "GREATEST(total_length::float8 / GREATEST(chunks, 1), 1) AS avgdl "
-            "FROM qa_corpusstats) "
-            "SELECT p.chunk_id, SUM(ln(1 + (s.n - q.df + 0.5) / (q.df + 0.5)) "
-            "* p.frequency * (%s + 1) "
-            "/ (p.frequency + %s * (1 - %s + %s * c.length / s.avgdl))) AS score "
-            "FROM q JOIN qa_posting p ON p.term_id = q.id "
-            "JOIN qa_chunk c ON c.id = p.chunk_id CROSS JOIN s "
-            f"WHERE {filter_sql} "
-            "GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT %s",
-            [terms, BM25_K1, BM25_K1, BM25_B, BM25_B, *params, limit],
+            _bm25_sql(
+                filtered=filtered,
+                rows="GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT %s",
+            ),
+            [*bm25, wider, *params, limit],
         )
-        return [(chunk_id, float(score)) for chunk_id, score in cursor.fetchall()]
+        found = cursor.fetchall()
+        if len(found) < limit:
+            # Were there more matches than were scored? (Postings, not chunks: a chunk with
+            # two of the terms counts twice, which at worst runs the full query for nothing.)
+            cursor.execute(
+                "SELECT count(*) > %s FROM (SELECT 1 FROM qa_posting p "
+                "JOIN qa_term t ON t.id = p.term_id WHERE t.text = ANY(%s) LIMIT %s) AS m",
+                [wider, terms, wider + 1],
+            )
+            if cursor.fetchone()[0]:
+                cursor.execute(
+                    _bm25_sql(filtered=filtered, rows="GROUP BY p.chunk_id"),
+                    [*bm25, *params, limit],
+                )
+                found = cursor.fetchall()
+    return [(chunk_id, float(score)) for chunk_id, score in found]
 
 
 @dataclass

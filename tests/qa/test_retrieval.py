@@ -124,8 +124,52 @@ def test_the_access_filter_is_inside_each_candidate_query(space, teammate, outsi
     _page(space, teammate, "Private runbook", "Rotate the signing keys yearly.")
     with CaptureQueriesContext(connection) as queries:
         assert search_chunks(user=outsider, question="signing keys", mode="keyword") == []
-    [query] = [q["sql"] for q in queries.captured_queries if "qa_posting" in q["sql"]]
-    assert "wiki_spacerole" in query and "c.searchable" in query and "deleted_at IS NULL" in query
+    scoring = [q["sql"] for q in queries.captured_queries if "scored" in q["sql"]]
+    assert scoring
+    for query in scoring:
+        assert "wiki_spacerole" in query and "c.searchable" in query
+        assert "deleted_at IS NULL" in query
+
+
+def test_keyword_matches_beyond_the_first_scored_are_found_when_those_are_unreadable(
+    space, public_space, manager, teammate, outsider, monkeypatch
+) -> None:  # noqa: ANN001
+    import qa.retrieval as retrieval
+
+    for number in range(3):
+        _page(space, teammate, f"Private {number}", "Signing keys, signing keys, signing keys.")
+    _page(public_space, manager, "Public handbook", "The signing keys of the platform team.")
+    public = Chunk.objects.get(title="Public handbook").pk
+    monkeypatch.setattr(retrieval, "KEYWORD_FACTOR", 1)
+    with CaptureQueriesContext(connection) as queries:
+        found = retrieval.keyword_candidates(user=outsider, terms=["sign", "key"], limit=1)
+    assert [chunk_id for chunk_id, _score in found] == [public]
+    # The best match overall is private: the first query found nothing readable, so it ran
+    # again over every match.
+    assert len([q for q in queries.captured_queries if "scored" in q["sql"]]) == 2
+    for limit in (1, 2, 4):
+        narrow = retrieval.keyword_candidates(user=teammate, terms=["sign", "key"], limit=limit)
+        monkeypatch.setattr(retrieval, "KEYWORD_FACTOR", 10)
+        assert (
+            retrieval.keyword_candidates(user=teammate, terms=["sign", "key"], limit=limit)
+            == narrow
+        )
+        monkeypatch.setattr(retrieval, "KEYWORD_FACTOR", 1)
+    assert public in {chunk_id for chunk_id, _score in narrow}
+
+
+def test_postings_carry_their_chunks_length(space, teammate) -> None:  # noqa: ANN001
+    page = _page(space, teammate, "Runbook", "## One\n\nRotate keys.\n\n## Two\n\nRenew the certs.")
+    services.publish_revision(
+        page=page,
+        author=teammate,
+        body="## One\n\nRotate the keys yearly.\n",
+        base_revision=page.current_revision,
+    )
+    index_page(page_id=page.pk)
+    postings = list(Posting.objects.select_related("chunk"))
+    assert postings
+    assert all(posting.chunk_length == posting.chunk.length for posting in postings)
 
 
 def test_thread_chunks_follow_their_consent(space, teammate, outsider) -> None:  # noqa: ANN001
