@@ -123,9 +123,9 @@ def repair_keyword_stats() -> StatsRepair:
     """Recompute the keyword statistics exactly from the postings, under the index lock.
 
     Each chunk's length is the sum of its postings' frequencies (and is copied onto its
-    postings), each term's document
-    frequency the number of its postings (terms left with none are deleted), and the
-    corpus totals the number of chunks and the sum of their lengths. The indexer keeps
+    postings), each term's document frequency the number of its postings (terms left with
+    none are deleted), and the corpus totals the number of chunks and the sum of their
+    lengths. The indexer keeps
     these by increments; this puts them right after a crash or a bug.
     """
     lock_index()

@@ -120,9 +120,9 @@ def dense_candidates(
         return [(chunk_id, float(distance)) for chunk_id, distance in cursor.fetchall()]
 
 
-def _bm25_sql(*, filtered: str, rows: str) -> str:
-    """The BM25 query: ``rows`` is the FROM-clause tail after ``q JOIN qa_posting p``, and
-    ``filtered`` joins the chunks (alias ``c``) and applies the access filter."""
+def _bm25_sql(*, filter_sql: str, rows: str) -> str:
+    """The BM25 query: ``rows`` ends the scoring of the postings (after ``q JOIN qa_posting
+    p``); the scored chunks are then joined as ``c`` and kept where ``filter_sql`` holds."""
     return (
         # Only fixed SQL and the callers' fixed fragments; every value is a parameter.
         "WITH q AS (SELECT id, document_frequency AS df FROM qa_term WHERE text = ANY(%s)), "  # noqa: S608
@@ -133,7 +133,8 @@ def _bm25_sql(*, filtered: str, rows: str) -> str:
         "* p.frequency * (%s + 1) "
         "/ (p.frequency + %s * (1 - %s + %s * p.chunk_length / s.avgdl))) AS score "
         f"FROM q JOIN qa_posting p ON p.term_id = q.id CROSS JOIN s {rows}) "
-        f"SELECT scored.chunk_id, scored.score FROM scored {filtered} "
+        "SELECT scored.chunk_id, scored.score FROM scored "
+        f"JOIN qa_chunk c ON c.id = scored.chunk_id WHERE {filter_sql} "
         "ORDER BY scored.score DESC, scored.chunk_id LIMIT %s"
     )
 
@@ -164,12 +165,11 @@ def keyword_candidates(
         return []
     filter_sql, params = visible
     bm25 = [terms, BM25_K1, BM25_K1, BM25_B, BM25_B]
-    filtered = f"JOIN qa_chunk c ON c.id = scored.chunk_id WHERE {filter_sql}"
     wider = limit * KEYWORD_FACTOR
     with connection.cursor() as cursor:
         cursor.execute(
             _bm25_sql(
-                filtered=filtered,
+                filter_sql=filter_sql,
                 rows="GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT %s",
             ),
             [*bm25, wider, *params, limit],
@@ -185,7 +185,7 @@ def keyword_candidates(
             )
             if cursor.fetchone()[0]:
                 cursor.execute(
-                    _bm25_sql(filtered=filtered, rows="GROUP BY p.chunk_id"),
+                    _bm25_sql(filter_sql=filter_sql, rows="GROUP BY p.chunk_id"),
                     [*bm25, *params, limit],
                 )
                 found = cursor.fetchall()
